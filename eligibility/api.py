@@ -1,0 +1,63 @@
+"""`POST /api/v1/assess`: the assessment contract over HTTP, for staff sessions and API tokens."""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils import timezone
+from django.utils.translation import get_language_from_request
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from eligibility.assess_api import assess_payload
+from sumida_kokuho.models import ApiToken
+
+
+def _error(status: int, field: str, message: str) -> JsonResponse:
+    return JsonResponse({"errors": [{"field": field, "message": message}]}, status=status,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+def _token(request: HttpRequest) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, value = header.partition(" ")
+    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
+
+
+def _refusal(request: HttpRequest) -> JsonResponse | None:
+    """None when the caller may assess: a valid API token, or a staff session passing CSRF."""
+    plain = _token(request)
+    if plain is not None:
+        token = ApiToken.authenticate(plain)
+        if token is None:
+            return _error(401, "Authorization", _("The API token is not valid."))
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return None
+    if not (request.user.is_authenticated and request.user.is_staff):
+        response = _error(401, "Authorization", _("Sign in as staff or send an API token."))
+        response["WWW-Authenticate"] = 'Bearer realm="sumida-kokuho"'
+        return response
+    csrf = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})  # type: ignore[arg-type]
+    if csrf is not None:
+        return _error(403, "csrf", _("The CSRF check failed; reload the page and try again."))
+    return None
+
+
+@csrf_exempt  # token callers have no cookie; session callers are checked in _refusal
+@require_POST
+def assess_view(request: HttpRequest) -> JsonResponse:
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    language = "en" if get_language_from_request(request).startswith("en") else "ja"
+    try:
+        payload = json.loads(request.body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return _error(400, "request", _("The request body is not valid JSON."))
+    answer = assess_payload(payload, language)
+    status = 400 if isinstance(answer, dict) and "errors" in answer else 200
+    return JsonResponse(answer, status=status, safe=False,
+                        json_dumps_params={"ensure_ascii": False})
