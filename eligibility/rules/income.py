@@ -38,7 +38,6 @@ RULE_ID = "R-RATIO"
 
 # The age from which a dependant gets the smaller deduction. Policy has the amounts
 # (dependant_deduction_under_16 / _16_to_18) but not this age; it belongs there.
-_OLDER_DEPENDANT_FROM_AGE = 16
 
 
 class IncomeCategory(enum.StrEnum):
@@ -233,7 +232,7 @@ def _dependant_deduction(
         outcome = DependantOutcome.INCOME_ABOVE_LIMIT
     elif not applies:
         outcome = DependantOutcome.HOUSEHOLDER_NOT_ELDERLY_MEMBER
-    elif age < _OLDER_DEPENDANT_FROM_AGE:
+    elif age < policy.dependant_older_from_age:
         outcome, amount = DependantOutcome.UNDER_16, policy.dependant_deduction_under_16
     else:
         outcome, amount = DependantOutcome.AGED_16_TO_18, policy.dependant_deduction_16_to_18

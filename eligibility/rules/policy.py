@@ -68,6 +68,7 @@ class Policy:
     dependant_deduction_16_to_18: int
     dependant_income_max: int
     dependant_age_limit: int
+    dependant_older_from_age: int
 
 
 PARAMETERS: tuple[Parameter, ...] = (
@@ -155,6 +156,9 @@ PARAMETERS: tuple[Parameter, ...] = (
               ((BEGINNING, 380_000),)),
     Parameter("dependant_age_limit", "R-RATIO", "Law: dependants under 19",
               ((BEGINNING, 19),)),
+    Parameter("dependant_older_from_age", "R-RATIO",
+              "Law: the 12万円 deduction applies from age 16 (33万円 under 16)",
+              ((BEGINNING, 16),)),
 )
 
 _BY_NAME = {p.name: p for p in PARAMETERS}
