@@ -136,12 +136,13 @@ def sentence(decision: Decision, language: str = "ja") -> str:
     with translation.override(language):
         values = _values(decision, language)
         if decision.code.startswith("document.") and decision.code != "document.none":
-            _, document, reason = decision.code.split(".", 2)
+            _prefix, document, reason = decision.code.split(".", 2)
             text = _DUE[reason] % {"document": _DOCUMENTS[document]}
+            gap = "" if language.startswith("ja") else " "
             if decision.param("by"):
-                text += " " + _("Deliver by %(by)s.") % {"by": values["by"]}
+                text += gap + _("Deliver by %(by)s.") % {"by": values["by"]}
             if decision.param("on_application"):
-                text += " " + _("It is issued on application, online or at the counter.")
+                text += gap + _("It is issued on application, online or at the counter.")
             return text
         template = _SENTENCES.get(decision.code)
         if template is None:  # a new decision without words yet: say so rather than fail

@@ -1,0 +1,72 @@
+"""Back-office pages for the audit trail (read-only) and the API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from sumida_kokuho.audit import AuditedAdminMixin
+from sumida_kokuho.models import ApiToken, AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the trail is written by `sumida_kokuho.audit.record` and nothing else."""
+
+    list_display = (
+        "at",
+        "actor",
+        "action",
+        "object_type",
+        "object_id",
+        "person_id",
+        "household_id",
+        "counter",
+    )
+    list_filter = ("action", "object_type", "counter")
+    list_select_related = ("actor",)
+    search_fields = ("=object_id", "person_id__exact", "household_id__exact", "actor__username")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "prefix", "created_by", "created_at", "last_used_at", "is_active")
+    list_filter = ("is_active",)
+    list_select_related = ("created_by",)
+    search_fields = ("name", "prefix")
+
+    def get_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
+        if obj is None:
+            return ("name",)
+        return ("name", "prefix", "created_by", "created_at", "last_used_at", "is_active")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> Any:
+        if obj is None:
+            return ()
+        return ("prefix", "created_by", "created_at", "last_used_at")
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        obj.created_by = request.user  # type: ignore[assignment]
+        plain = obj.assign_new_key()
+        super().save_model(request, obj, form, change)
+        # The only time the plain token exists outside the caller's hands.
+        messages.warning(
+            request,
+            _("Copy this token now; it cannot be shown again: %(token)s") % {"token": plain},
+        )
