@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from eligibility.rules.assessment import Assessment, Decision
-from sumida_kokuho.wareki import to_wareki
+from sumida_kokuho.wareki import format_date_en, to_wareki
 
 _SENTENCES = {
     "insured.yes": gettext_lazy("Insured by Sumida National Health Insurance since %(enrolled_on)s."),
@@ -106,13 +106,8 @@ def format_day(day: date, language: str | None = None) -> str:
     """和暦 with 西暦 in Japanese, a Western date in English."""
     language = language or translation.get_language() or "ja"
     if language.startswith("ja"):
-        return f"{to_wareki(day)}（{day.year}年）"
-    return f"{day.day} {_month_name(day.month)} {day.year}"
-
-
-def _month_name(month: int) -> str:
-    return ("January", "February", "March", "April", "May", "June", "July", "August",
-            "September", "October", "November", "December")[month - 1]
+        return to_wareki(day, seireki=True)
+    return format_date_en(day)
 
 
 def _ratio(percent: int) -> str:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from eligibility.assess_api import assess_payload, has_errors
+from sumida_kokuho.wareki import parse_japanese_date
 
 EXIT_BAD_INPUT = 2
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", nargs="?", help="JSON request file, or - for standard input")
         parser.add_argument("--person", type=int, help="assess a stored insured person (id)")
-        parser.add_argument("--as-of", help="assessment date for --person (YYYY-MM-DD); "
+        parser.add_argument("--as-of", help="assessment date for --person (2026-11-26 or R8.11.26); "
                                             "default today in Asia/Tokyo")
         parser.add_argument("--language", default="ja", choices=["ja", "en"],
                             help="language of the explanation (default ja)")
@@ -66,10 +66,10 @@ class Command(BaseCommand):
 
         if as_of_text:
             try:
-                as_of = date.fromisoformat(as_of_text)
-            except ValueError:
-                self._fail("as_of", _("%(value)s is not a date (YYYY-MM-DD).")
-                           % {"value": as_of_text})
+                as_of = parse_japanese_date(as_of_text)
+            except ValueError as exc:
+                self._fail("as_of", _("%(value)s is not a date: %(error)s")
+                           % {"value": as_of_text, "error": exc})
         else:
             as_of = timezone.localdate()
         answer = assess_stored_person(person_id, as_of, language, via="command")
