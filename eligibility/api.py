@@ -17,8 +17,11 @@ from sumida_kokuho.models import ApiToken
 
 
 def _error(status: int, field: str, message: str) -> JsonResponse:
-    return JsonResponse({"errors": [{"field": field, "message": message}]}, status=status,
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        {"errors": [{"field": field, "message": message}]},
+        status=status,
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 def _token(request: HttpRequest) -> str | None:
@@ -59,5 +62,6 @@ def assess_view(request: HttpRequest) -> JsonResponse:
         return _error(400, "request", _("The request body is not valid JSON."))
     answer = assess_payload(payload, language)
     status = 400 if isinstance(answer, dict) and "errors" in answer else 200
-    return JsonResponse(answer, status=status, safe=False,
-                        json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(
+        answer, status=status, safe=False, json_dumps_params={"ensure_ascii": False}
+    )

@@ -45,9 +45,18 @@ LATEST_DATE = date(2199, 12, 31)
 MAX_BATCH = 10_000
 
 _PERSON_KEYS = {
-    "birth_date", "enrolled_on", "enrolment_reason", "withdrawn_on", "income",
-    "premium_arrears_since", "needs_support", "myna", "paper_card", "certificate",
-    "documents_issued", "events",
+    "birth_date",
+    "enrolled_on",
+    "enrolment_reason",
+    "withdrawn_on",
+    "income",
+    "premium_arrears_since",
+    "needs_support",
+    "myna",
+    "paper_card",
+    "certificate",
+    "documents_issued",
+    "events",
 }
 
 
@@ -77,16 +86,19 @@ class _Reader:
             self.errors.add(name, _("Unknown field “%(key)s”.") % {"key": key})
         return value
 
-    def date(self, obj: dict[str, Any], key: str, field: str, *, required: bool = False
-             ) -> date | None:
+    def date(
+        self, obj: dict[str, Any], key: str, field: str, *, required: bool = False
+    ) -> date | None:
         value = obj.get(key)
         if value is None:
             if required:
                 self.errors.add(field, _("This date is required (YYYY-MM-DD)."))
             return None
         if not isinstance(value, str) or not _ISO_DATE.match(value):
-            self.errors.add(field, _("Write the date as YYYY-MM-DD in the Western calendar, "
-                                     "for example 2025-09-30."))
+            self.errors.add(
+                field,
+                _("Write the date as YYYY-MM-DD in the Western calendar, for example 2025-09-30."),
+            )
             return None
         try:
             day = date.fromisoformat(value)
@@ -94,8 +106,11 @@ class _Reader:
             self.errors.add(field, _("%(value)s is not a date that exists.") % {"value": value})
             return None
         if not EARLIEST_DATE <= day <= LATEST_DATE:
-            self.errors.add(field, _("%(value)s is outside the years this system accepts "
-                                     "(1868–2199); check the era.") % {"value": value})
+            self.errors.add(
+                field,
+                _("%(value)s is outside the years this system accepts (1868–2199); check the era.")
+                % {"value": value},
+            )
             return None
         return day
 
@@ -107,8 +122,11 @@ class _Reader:
             return enum(value)
         except ValueError:
             allowed = ", ".join(member.value for member in enum)
-            self.errors.add(field, _("Unknown value “%(value)s”; use one of: %(allowed)s.")
-                            % {"value": value, "allowed": allowed})
+            self.errors.add(
+                field,
+                _("Unknown value “%(value)s”; use one of: %(allowed)s.")
+                % {"value": value, "allowed": allowed},
+            )
             return default
 
     def boolean(self, obj: dict[str, Any], key: str, field: str) -> bool:
@@ -120,8 +138,9 @@ class _Reader:
             return False
         return value
 
-    def items(self, obj: dict[str, Any], key: str, field: str,
-              read: Callable[[Any, str], Any]) -> tuple[Any, ...]:
+    def items(
+        self, obj: dict[str, Any], key: str, field: str, read: Callable[[Any, str], Any]
+    ) -> tuple[Any, ...]:
         value = obj.get(key)
         if value is None:
             return ()
@@ -140,8 +159,9 @@ def _read_myna(r: _Reader, value: Any, field: str) -> MynaCard | None:
         return None
     return MynaCard(
         registered_on=r.date(obj, "registered_on", f"{field}.registered_on"),
-        card_status=r.choice(obj, "card_status", f"{field}.card_status", CardStatus,
-                             CardStatus.VALID),
+        card_status=r.choice(
+            obj, "card_status", f"{field}.card_status", CardStatus, CardStatus.VALID
+        ),
         e_cert_valid_until=r.date(obj, "e_cert_valid_until", f"{field}.e_cert_valid_until"),
     )
 
@@ -207,15 +227,25 @@ def read_request(payload: Any) -> tuple[date, PersonFacts] | list[Json]:
     paper = _read_period(r, person.get("paper_card"), "person.paper_card")
     cert = _read_period(r, person.get("certificate"), "person.certificate")
     facts_kwargs: dict[str, Any] = {
-        "enrolment_reason": r.choice(person, "enrolment_reason", "person.enrolment_reason",
-                                     EnrolmentReason, EnrolmentReason.OTHER),
+        "enrolment_reason": r.choice(
+            person,
+            "enrolment_reason",
+            "person.enrolment_reason",
+            EnrolmentReason,
+            EnrolmentReason.OTHER,
+        ),
         "income": r.choice(person, "income", "person.income", Income, Income.GENERAL),
-        "premium_arrears_since": r.date(person, "premium_arrears_since",
-                                        "person.premium_arrears_since"),
+        "premium_arrears_since": r.date(
+            person, "premium_arrears_since", "person.premium_arrears_since"
+        ),
         "needs_support": r.boolean(person, "needs_support", "person.needs_support"),
         "myna": _read_myna(r, person.get("myna"), "person.myna"),
-        "documents_issued": r.items(person, "documents_issued", "person.documents_issued",
-                                    lambda v, f: _read_document(r, v, f)),
+        "documents_issued": r.items(
+            person,
+            "documents_issued",
+            "person.documents_issued",
+            lambda v, f: _read_document(r, v, f),
+        ),
         "events": r.items(person, "events", "person.events", lambda v, f: _read_event(r, v, f)),
     }
 
@@ -228,9 +258,11 @@ def read_request(payload: Any) -> tuple[date, PersonFacts] | list[Json]:
     if paper and as_of:
         stop_on = policy_at(as_of).paper_card_stop_on
         if paper[0] >= stop_on:
-            errors.add("person.paper_card.issued_on",
-                       _("No paper card is issued on or after %(day)s (R-PAPER-STOP).")
-                       % {"day": stop_on.isoformat()})
+            errors.add(
+                "person.paper_card.issued_on",
+                _("No paper card is issued on or after %(day)s (R-PAPER-STOP).")
+                % {"day": stop_on.isoformat()},
+            )
     if errors or as_of is None or birth_date is None or enrolled_on is None:
         return errors.items
     facts = PersonFacts(
@@ -253,8 +285,13 @@ def _proof_json(proof: Proof) -> Json:
 
 
 def _due_json(doc: DocumentDue) -> Json:
-    return {"document": doc.document.value, "reason": doc.reason, "by": _day(doc.by),
-            "on_application": doc.on_application, "rules": list(doc.rules)}
+    return {
+        "document": doc.document.value,
+        "reason": doc.reason,
+        "by": _day(doc.by),
+        "on_application": doc.on_application,
+        "rules": list(doc.rules),
+    }
 
 
 def _note_json(note: Note) -> Json:
@@ -294,8 +331,14 @@ def assess_payload(payload: Any, language: str = "ja") -> Json | list[Json]:
     if isinstance(payload, list):
         if len(payload) > MAX_BATCH:
             with translation.override(language):
-                return {"errors": [{"field": "request", "message": _(
-                    "At most %(n)d requests in one list.") % {"n": MAX_BATCH}}]}
+                return {
+                    "errors": [
+                        {
+                            "field": "request",
+                            "message": _("At most %(n)d requests in one list.") % {"n": MAX_BATCH},
+                        }
+                    ]
+                }
         return [assess_one(item, language) for item in payload]
     return assess_one(payload, language)
 

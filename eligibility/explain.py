@@ -18,61 +18,83 @@ from eligibility.rules.assessment import Assessment, Decision
 from sumida_kokuho.wareki import format_date_en, to_wareki
 
 _SENTENCES = {
-    "insured.yes": gettext_lazy("Insured by Sumida National Health Insurance since %(enrolled_on)s."),
+    "insured.yes": gettext_lazy(
+        "Insured by Sumida National Health Insurance since %(enrolled_on)s."
+    ),
     "insured.not_yet": gettext_lazy(
-        "Not insured on this date: the coverage starts on %(enrolled_on)s."),
+        "Not insured on this date: the coverage starts on %(enrolled_on)s."
+    ),
     "insured.withdrawn": gettext_lazy(
-        "Not insured: the coverage ended; %(withdrawn_on)s was the first day without it."),
+        "Not insured: the coverage ended; %(withdrawn_on)s was the first day without it."
+    ),
     "insured.late_elderly": gettext_lazy(
         "Not insured by National Health Insurance: from the 75th birthday (%(on)s) the "
-        "Late-Stage Elderly Medical Care System covers the person."),
+        "Late-Stage Elderly Medical Care System covers the person."
+    ),
     "ratio.standard": gettext_lazy("The co-payment ratio is %(ratio)s."),
     "ratio.preschool": gettext_lazy(
-        "The co-payment ratio is %(ratio)s until %(until)s, before compulsory school starts."),
+        "The co-payment ratio is %(ratio)s until %(until)s, before compulsory school starts."
+    ),
     "ratio.elderly": gettext_lazy(
-        "Aged 70 to 74 (elderly recipient): the co-payment ratio is %(ratio)s."),
+        "Aged 70 to 74 (elderly recipient): the co-payment ratio is %(ratio)s."
+    ),
     "ratio.elderly_active": gettext_lazy(
         "Aged 70 to 74 with income at the level of working people: the co-payment ratio is "
-        "%(ratio)s."),
+        "%(ratio)s."
+    ),
     "proof.myna.usable": gettext_lazy(
-        "The My Number card can be used as the health insurance card (My Number insurance card)."),
+        "The My Number card can be used as the health insurance card (My Number insurance card)."
+    ),
     "proof.myna.not_registered": gettext_lazy(
         "There is no My Number card registered for health-insurance use, so it cannot serve as "
-        "the insurance card."),
+        "the insurance card."
+    ),
     "proof.myna.card_not_valid": gettext_lazy(
         "The My Number card cannot be used: it is lost, suspended or returned, or its electronic "
-        "certificate expired beyond the grace period."),
+        "certificate expired beyond the grace period."
+    ),
     "proof.paper_card.usable": gettext_lazy(
-        "The old paper insurance card can still be used until its printed expiry."),
+        "The old paper insurance card can still be used until its printed expiry."
+    ),
     "proof.paper_card.none": gettext_lazy(
-        "There is no paper insurance card; none has been issued since 2 December 2024."),
+        "There is no paper insurance card; none has been issued since 2 December 2024."
+    ),
     "proof.paper_card.expired": gettext_lazy(
         "The paper insurance card has expired (from %(since)s); paper cards were valid until "
-        "30 September 2025 at the latest."),
+        "30 September 2025 at the latest."
+    ),
     "proof.paper_card.contents_changed": gettext_lazy(
         "The paper insurance card can no longer be used: its contents (address or householder) "
-        "changed on %(since)s."),
+        "changed on %(since)s."
+    ),
     "proof.paper_card.lost": gettext_lazy(
-        "The paper insurance card was reported lost on %(since)s; paper cards are not reissued."),
+        "The paper insurance card was reported lost on %(since)s; paper cards are not reissued."
+    ),
     "proof.certificate.usable": gettext_lazy("The eligibility certificate can be used."),
     "proof.certificate.none": gettext_lazy("No eligibility certificate has been issued."),
     "proof.certificate.not_yet_valid": gettext_lazy(
-        "The eligibility certificate can be used from %(since)s."),
+        "The eligibility certificate can be used from %(since)s."
+    ),
     "proof.certificate.expired": gettext_lazy(
-        "The eligibility certificate has expired (from %(since)s)."),
+        "The eligibility certificate has expired (from %(since)s)."
+    ),
     "document.none": gettext_lazy("No document is due now."),
     "note.myna_cert_grace": gettext_lazy(
         "The card's electronic certificate has expired; the card still works as the insurance "
-        "card until %(until)s. Please renew the certificate at the ward office."),
+        "card until %(until)s. Please renew the certificate at the ward office."
+    ),
     "note.limit_category_unconfirmable": gettext_lazy(
         "Premiums are unpaid, so clinics cannot confirm the high-cost limit category with the "
-        "card. Please consult the premium desk (03-5608-6125 to 6128)."),
+        "card. Please consult the premium desk (03-5608-6125 to 6128)."
+    ),
     "note.special_medical_expenses": gettext_lazy(
         "Premiums have been unpaid for over a year: the household pays the full cost at the "
-        "clinic and claims the insured share back (special medical expenses)."),
+        "clinic and claims the insured share back (special medical expenses)."
+    ),
     "note.ready_in_about_a_week": gettext_lazy(
         "The new enrolment can be used with the My Number insurance card from about "
-        "%(ready_on)s, about a week after the procedure."),
+        "%(ready_on)s, about a week after the procedure."
+    ),
 }
 
 _DOCUMENTS = {
@@ -83,22 +105,30 @@ _DOCUMENTS = {
 _DUE = {
     "new_enrolment": gettext_lazy("%(document)s is due because the person newly joined."),
     "contents_changed": gettext_lazy(
-        "%(document)s is due because the paper card's contents (address or householder) changed."),
+        "%(document)s is due because the paper card's contents (address or householder) changed."
+    ),
     "turns_70": gettext_lazy(
-        "%(document)s showing the co-payment ratio is due because the person turns 70 this month."),
+        "%(document)s showing the co-payment ratio is due because the person turns 70 this month."
+    ),
     "paper_card_expiry": gettext_lazy(
-        "%(document)s is due because the paper insurance card expires."),
+        "%(document)s is due because the paper insurance card expires."
+    ),
     "certificate_expiry": gettext_lazy(
-        "%(document)s is due because the current certificate expires."),
+        "%(document)s is due because the current certificate expires."
+    ),
     "myna_registration_cancelled": gettext_lazy(
-        "%(document)s is due because the card's health-insurance registration was cancelled."),
+        "%(document)s is due because the card's health-insurance registration was cancelled."
+    ),
     "myna_cert_expired": gettext_lazy(
-        "%(document)s is due because the card's electronic certificate expired."),
+        "%(document)s is due because the card's electronic certificate expired."
+    ),
     "needs_support": gettext_lazy(
-        "%(document)s is due because the person is registered as needing support."),
+        "%(document)s is due because the person is registered as needing support."
+    ),
     "paper_card_lost": gettext_lazy("%(document)s is due because the paper card was lost."),
     "myna_card_lost": gettext_lazy(
-        "%(document)s is due because the My Number card was lost or is being reissued."),
+        "%(document)s is due because the My Number card was lost or is being reissued."
+    ),
 }
 
 

@@ -15,8 +15,9 @@ from eligibility.rules.engine import assess
 from sumida_kokuho import audit
 
 
-def assess_stored_person(person_id: int, as_of: date, language: str = "ja", *,
-                         via: str, actor: Any = None) -> dict[str, Any] | None:
+def assess_stored_person(
+    person_id: int, as_of: date, language: str = "ja", *, via: str, actor: Any = None
+) -> dict[str, Any] | None:
     """The assessment JSON of a stored person, or None if there is no such person.
 
     Reading a person's record is audit-logged in the same transaction. A person without any
@@ -26,14 +27,24 @@ def assess_stored_person(person_id: int, as_of: date, language: str = "ja", *,
         person = persons_for_assessment().filter(pk=person_id).first()
         if person is None:
             return None
-        audit.record(actor=actor, action="assess", person=person,
-                     detail={"as_of": as_of.isoformat(), "via": via})
+        audit.record(
+            actor=actor,
+            action="assess",
+            person=person,
+            detail={"as_of": as_of.isoformat(), "via": via},
+        )
         try:
             facts = build_person_facts(person, as_of)
         except NoEnrolment:
             with translation.override(language):
-                return {"errors": [{"field": "person.enrolled_on",
-                                    "message": _("This person has no enrolment period.")}]}
+                return {
+                    "errors": [
+                        {
+                            "field": "person.enrolled_on",
+                            "message": _("This person has no enrolment period."),
+                        }
+                    ]
+                }
     answer = assessment_json(assess(facts, as_of), language)
     answer["person"] = {"id": person.pk, "insured_number": person.insured_number}
     return answer

@@ -67,18 +67,27 @@ def api_token(db, django_user_model):
 @pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
 def test_shared_case_through_http(path, client, api_token):
     case = _load(path)
-    response = client.post("/api/v1/assess", json.dumps(case["request"]),
-                           content_type="application/json",
-                           headers={"Authorization": f"Bearer {api_token}"})
+    response = client.post(
+        "/api/v1/assess",
+        json.dumps(case["request"]),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
     assert response.status_code == (400 if "errors" in case["expect"] else 200)
     assert _compare(case["expect"], response.json()) == []
 
 
 def test_all_shared_cases_in_one_list_through_the_command_line_process():
     payload = json.dumps([_load(p)["request"] for p in CASES])
-    run = subprocess.run([sys.executable, "manage.py", "assess", "-"], input=payload, cwd=ROOT,
-                         capture_output=True, text=True, check=False,
-                         env={**__import__("os").environ, "DEBUG": "true"})
+    run = subprocess.run(
+        [sys.executable, "manage.py", "assess", "-"],
+        input=payload,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**__import__("os").environ, "DEBUG": "true"},
+    )
     results = json.loads(run.stdout)
     assert run.returncode == 2  # one case is a bad request
     assert len(results) == len(CASES)
@@ -112,10 +121,14 @@ BAD = [
     ({"person": GOOD["person"]}, "as_of"),
     ({"as_of": "2026-11-26"}, "person"),
     (_with({"withdrawn_on": "2015-03-31"}), "person.withdrawn_on"),
-    (_with({"paper_card": {"issued_on": "2024-12-02", "valid_until": "2025-09-30"}}),
-     "person.paper_card.issued_on"),
-    (_with({"paper_card": {"issued_on": "2024-10-01", "valid_until": "2024-09-30"}}),
-     "person.paper_card.valid_until"),
+    (
+        _with({"paper_card": {"issued_on": "2024-12-02", "valid_until": "2025-09-30"}}),
+        "person.paper_card.issued_on",
+    ),
+    (
+        _with({"paper_card": {"issued_on": "2024-10-01", "valid_until": "2024-09-30"}}),
+        "person.paper_card.valid_until",
+    ),
     (_with({"certificate": {"issued_on": "2025-10-01"}}), "person.certificate.valid_until"),
     (_with({"enrolment_reason": "lottery"}), "person.enrolment_reason"),
     (_with({"income": "rich"}), "person.income"),
@@ -123,8 +136,10 @@ BAD = [
     (_with({"events": [{"on": "2025-01-01", "kind": "wedding"}]}), "person.events[0].kind"),
     (_with({"events": [{"on": "2025-02-29", "kind": "address_change"}]}), "person.events[0].on"),
     (_with({"events": "address_change"}), "person.events"),
-    (_with({"documents_issued": [{"document": "passport", "issued_on": "2025-01-01"}]}),
-     "person.documents_issued[0].document"),
+    (
+        _with({"documents_issued": [{"document": "passport", "issued_on": "2025-01-01"}]}),
+        "person.documents_issued[0].document",
+    ),
     (_with({"needs_support": "yes"}), "person.needs_support"),
     (_with({"enrolled_on": "1979-01-01"}), "person.enrolled_on"),
     ("just a string", "request"),
@@ -142,22 +157,28 @@ def test_bad_input_names_the_field(request_, field):
 
 def test_every_bad_field_is_named_not_only_the_first():
     answer = assess_payload(_with({"birth_date": "2025-02-30", "income": "rich"}, as_of="x"))
-    assert {"person.birth_date", "person.income", "as_of"} <= {e["field"]
-                                                              for e in answer["errors"]}
+    assert {"person.birth_date", "person.income", "as_of"} <= {e["field"] for e in answer["errors"]}
 
 
 @pytest.mark.parametrize(("request_", "field"), BAD[:8], ids=[f for _, f in BAD[:8]])
 def test_bad_input_over_http_is_400_naming_the_field(request_, field, client, api_token):
-    response = client.post("/api/v1/assess", json.dumps(request_),
-                           content_type="application/json",
-                           headers={"Authorization": f"Bearer {api_token}"})
+    response = client.post(
+        "/api/v1/assess",
+        json.dumps(request_),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
     assert response.status_code == 400
     assert field in [e["field"] for e in response.json()["errors"]]
 
 
 def test_malformed_json_over_http_is_400(client, api_token):
-    response = client.post("/api/v1/assess", "{not json", content_type="application/json",
-                           headers={"Authorization": f"Bearer {api_token}"})
+    response = client.post(
+        "/api/v1/assess",
+        "{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "request"
 
@@ -171,9 +192,12 @@ def test_malformed_json_through_the_command_exits_2(capsys, monkeypatch):
 
 
 def test_a_list_is_answered_element_by_element_with_200(client, api_token):
-    response = client.post("/api/v1/assess", json.dumps([GOOD, _with(income="rich")]),
-                           content_type="application/json",
-                           headers={"Authorization": f"Bearer {api_token}"})
+    response = client.post(
+        "/api/v1/assess",
+        json.dumps([GOOD, _with(income="rich")]),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_token}"},
+    )
     assert response.status_code == 200
     first, second = response.json()
     assert first["insured"] is True and "errors" not in first
@@ -189,8 +213,12 @@ def test_anonymous_callers_are_refused(client, db):
 
 
 def test_a_wrong_token_is_refused(client, db):
-    response = client.post("/api/v1/assess", json.dumps(GOOD), content_type="application/json",
-                           headers={"Authorization": "Bearer not-a-token"})
+    response = client.post(
+        "/api/v1/assess",
+        json.dumps(GOOD),
+        content_type="application/json",
+        headers={"Authorization": "Bearer not-a-token"},
+    )
     assert response.status_code == 401
 
 
@@ -226,10 +254,18 @@ def test_get_is_not_allowed(client, api_token):
 
 def test_explanation_follows_accept_language(client, api_token):
     request = _with({"enrolled_on": "2026-06-01"}, as_of="2026-06-10")
-    ja = client.post("/api/v1/assess", json.dumps(request), content_type="application/json",
-                     headers={"Authorization": f"Bearer {api_token}", "Accept-Language": "ja"})
-    en = client.post("/api/v1/assess", json.dumps(request), content_type="application/json",
-                     headers={"Authorization": f"Bearer {api_token}", "Accept-Language": "en"})
+    ja = client.post(
+        "/api/v1/assess",
+        json.dumps(request),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_token}", "Accept-Language": "ja"},
+    )
+    en = client.post(
+        "/api/v1/assess",
+        json.dumps(request),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {api_token}", "Accept-Language": "en"},
+    )
     ja_text, en_text = " ".join(ja.json()["explanation"]), " ".join(en.json()["explanation"])
     assert "資格確認書" in ja_text and "令和8年" in ja_text
     assert "eligibility certificate" in en_text and "2026" in en_text

@@ -32,7 +32,8 @@ def test_a_stored_person_turning_70_with_myna_gets_a_notice(capsys):
     answer = _assess(capsys, "--person", str(person.pk), "--as-of", "R8.11.26")
     assert answer["insured"] is True and answer["age"] == 69
     assert [(d["document"], d["reason"], d["by"]) for d in answer["documents_due"]] == [
-        ("notice", "turns_70", "2026-11-30")]
+        ("notice", "turns_70", "2026-11-30")
+    ]
     assert answer["person"]["insured_number"] == person.insured_number
 
 
@@ -40,8 +41,9 @@ def test_the_as_of_date_changes_the_stored_answer(capsys):
     person = InsuredPersonFactory(birth_date=date(1970, 1, 10))
     EnrolmentFactory(person=person, enrolled_on=date(2010, 4, 1))
     PaperCardFactory(person=person, issued_on=date(2024, 10, 1), valid_until=date(2025, 9, 30))
-    LifeEventFactory(person=person, kind=LifeEvent.Kind.ADDRESS_CHANGE,
-                     occurred_on=date(2025, 3, 1))
+    LifeEventFactory(
+        person=person, kind=LifeEvent.Kind.ADDRESS_CHANGE, occurred_on=date(2025, 3, 1)
+    )
     before = _assess(capsys, "--person", str(person.pk), "--as-of", "2025-02-15")
     after = _assess(capsys, "--person", str(person.pk), "--as-of", "2025-03-15")
     assert before["proofs"]["paper_card"]["usable"] is True
@@ -53,8 +55,10 @@ def test_the_stored_answer_equals_the_answer_for_the_same_facts_sent_as_json(cap
     person = InsuredPersonFactory(birth_date=date(1985, 7, 20))
     EnrolmentFactory(person=person, enrolled_on=date(2026, 6, 1))
     stored = _assess(capsys, "--person", str(person.pk), "--as-of", "2026-06-10")
-    request = {"as_of": "2026-06-10", "person": {"birth_date": "1985-07-20",
-                                                  "enrolled_on": "2026-06-01"}}
+    request = {
+        "as_of": "2026-06-10",
+        "person": {"birth_date": "1985-07-20", "enrolled_on": "2026-06-01"},
+    }
     from eligibility.assess_api import assess_payload
 
     sent = assess_payload(request)

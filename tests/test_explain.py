@@ -27,8 +27,14 @@ def test_every_proof_reason_has_a_sentence():
 @pytest.mark.parametrize("reason", sorted(_DUE))
 @pytest.mark.parametrize("document", ["certificate", "notice"])
 def test_every_document_reason_has_a_sentence(language, reason, document):
-    text = sentence(Decision(f"document.{document}.{reason}", ("R-CERT-WHO",),
-                             (("by", date(2026, 11, 30)), ("on_application", True))), language)
+    text = sentence(
+        Decision(
+            f"document.{document}.{reason}",
+            ("R-CERT-WHO",),
+            (("by", date(2026, 11, 30)), ("on_application", True)),
+        ),
+        language,
+    )
     assert text and not text.startswith("document.")
     assert ("2026" in text) and (("令和8年11月30日" in text) is (language == "ja"))
 
@@ -36,17 +42,26 @@ def test_every_document_reason_has_a_sentence(language, reason, document):
 @pytest.mark.parametrize("language", ["ja", "en"])
 @pytest.mark.parametrize("code", sorted(_SENTENCES))
 def test_every_sentence_renders_with_its_figures(language, code):
-    params = (("enrolled_on", date(2020, 4, 1)), ("withdrawn_on", date(2026, 1, 1)),
-              ("on", date(2026, 12, 10)), ("ratio", 20), ("until", date(2027, 1, 31)),
-              ("elderly_from", date(2026, 12, 1)), ("since", date(2025, 3, 1)),
-              ("ready_on", date(2026, 6, 8)))
+    params = (
+        ("enrolled_on", date(2020, 4, 1)),
+        ("withdrawn_on", date(2026, 1, 1)),
+        ("on", date(2026, 12, 10)),
+        ("ratio", 20),
+        ("until", date(2027, 1, 31)),
+        ("elderly_from", date(2026, 12, 1)),
+        ("since", date(2025, 3, 1)),
+        ("ready_on", date(2026, 6, 8)),
+    )
     text = sentence(Decision(code, ("R-MYNA",), params), language)
     assert "%(" not in text and text != code
 
 
 def test_an_assessment_gives_one_sentence_per_decision_in_both_languages():
-    facts = PersonFacts(birth_date=date(1956, 12, 1), enrolled_on=date(2016, 4, 1),
-                        myna=MynaCard(registered_on=date(2023, 5, 10)))
+    facts = PersonFacts(
+        birth_date=date(1956, 12, 1),
+        enrolled_on=date(2016, 4, 1),
+        myna=MynaCard(registered_on=date(2023, 5, 10)),
+    )
     result = assess(facts, date(2026, 11, 26))
     ja, en = explain(result, "ja"), explain(result, "en")
     assert len(ja) == len(en) == len(result.decisions)

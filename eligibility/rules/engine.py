@@ -84,14 +84,17 @@ def _events_up_to(facts: PersonFacts, as_of: date) -> tuple[Event, ...]:
 def _insured(ctx: _Context) -> tuple[bool, Decision]:
     facts, as_of, marks = ctx.facts, ctx.as_of, ctx.marks
     if as_of < facts.enrolled_on:
-        return False, Decision("insured.not_yet", ("R-ENROLMENT",),
-                               (("enrolled_on", facts.enrolled_on),))
+        return False, Decision(
+            "insured.not_yet", ("R-ENROLMENT",), (("enrolled_on", facts.enrolled_on),)
+        )
     if as_of >= marks.late_elderly_from:
-        return False, Decision("insured.late_elderly", ("R-AGE75",),
-                               (("on", marks.late_elderly_from),))
+        return False, Decision(
+            "insured.late_elderly", ("R-AGE75",), (("on", marks.late_elderly_from),)
+        )
     if facts.withdrawn_on is not None and as_of >= facts.withdrawn_on:
-        return False, Decision("insured.withdrawn", ("R-ENROLMENT",),
-                               (("withdrawn_on", facts.withdrawn_on),))
+        return False, Decision(
+            "insured.withdrawn", ("R-ENROLMENT",), (("withdrawn_on", facts.withdrawn_on),)
+        )
     return True, Decision("insured.yes", ("R-ENROLMENT",), (("enrolled_on", facts.enrolled_on),))
 
 
@@ -100,18 +103,26 @@ def _burden_ratio(ctx: _Context, elderly: bool) -> tuple[int, Decision]:
     if elderly:
         if ctx.facts.income is Income.ACTIVE:
             return p.ratio_elderly_active, Decision(
-                "ratio.elderly_active", ("R-RATIO", "R-AGE70"),
-                (("ratio", p.ratio_elderly_active), ("until", marks.late_elderly_from - ONE_DAY)))
+                "ratio.elderly_active",
+                ("R-RATIO", "R-AGE70"),
+                (("ratio", p.ratio_elderly_active), ("until", marks.late_elderly_from - ONE_DAY)),
+            )
         return p.ratio_elderly, Decision(
-            "ratio.elderly", ("R-RATIO", "R-AGE70"),
-            (("ratio", p.ratio_elderly), ("until", marks.late_elderly_from - ONE_DAY)))
+            "ratio.elderly",
+            ("R-RATIO", "R-AGE70"),
+            (("ratio", p.ratio_elderly), ("until", marks.late_elderly_from - ONE_DAY)),
+        )
     if ctx.as_of <= marks.preschool_until:
         return p.ratio_preschool, Decision(
-            "ratio.preschool", ("R-RATIO",),
-            (("ratio", p.ratio_preschool), ("until", marks.preschool_until)))
+            "ratio.preschool",
+            ("R-RATIO",),
+            (("ratio", p.ratio_preschool), ("until", marks.preschool_until)),
+        )
     return p.ratio_standard, Decision(
-        "ratio.standard", ("R-RATIO",),
-        (("ratio", p.ratio_standard), ("elderly_from", marks.elderly_from)))
+        "ratio.standard",
+        ("R-RATIO",),
+        (("ratio", p.ratio_standard), ("elderly_from", marks.elderly_from)),
+    )
 
 
 # --- proofs -------------------------------------------------------------------------------------
@@ -249,8 +260,9 @@ def _new_enrolment(ctx: _Context, status: _Status) -> _Reason | None:
     if enrolled_on < ctx.policy.paper_card_stop_on:
         return None
     document, rule = _by_status(ctx, status)
-    return _Reason("new_enrolment", document, enrolled_on, None, False,
-                   ("R-PAPER-STOP", rule), enrolled_on)
+    return _Reason(
+        "new_enrolment", document, enrolled_on, None, False, ("R-PAPER-STOP", rule), enrolled_on
+    )
 
 
 def _paper_usable_before(ctx: _Context, day: date) -> bool:
@@ -272,8 +284,9 @@ def _contents_changed(ctx: _Context, status: _Status) -> _Reason | None:
     if latest is None:
         return None
     document, rule = _by_status(ctx, status)
-    return _Reason("contents_changed", document, latest.on, None, False,
-                   ("R-PAPER-VALID", rule), latest.on)
+    return _Reason(
+        "contents_changed", document, latest.on, None, False, ("R-PAPER-VALID", rule), latest.on
+    )
 
 
 def _turns_70(ctx: _Context, status: _Status) -> _Reason | None:
@@ -281,8 +294,9 @@ def _turns_70(ctx: _Context, status: _Status) -> _Reason | None:
     if month < ctx.policy.turns_70_documents_from or month > ctx.as_of:
         return None
     document, rule = _by_status(ctx, status)
-    return _Reason("turns_70", document, month, end_of_month(month), False,
-                   ("R-AGE70", rule), month)
+    return _Reason(
+        "turns_70", document, month, end_of_month(month), False, ("R-AGE70", rule), month
+    )
 
 
 def _lead(ctx: _Context, expiry: date) -> date:
@@ -300,8 +314,9 @@ def _paper_card_expiry_reason(ctx: _Context, status: _Status) -> _Reason | None:
     if start > ctx.as_of:
         return None
     document, rule = _by_status(ctx, status)
-    return _Reason("paper_card_expiry", document, start, expiry, False,
-                   ("R-PAPER-VALID", rule), start)
+    return _Reason(
+        "paper_card_expiry", document, start, expiry, False, ("R-PAPER-VALID", rule), start
+    )
 
 
 def _certificate_expiry(ctx: _Context, status: _Status) -> _Reason | None:
@@ -315,8 +330,15 @@ def _certificate_expiry(ctx: _Context, status: _Status) -> _Reason | None:
     start = _lead(ctx, cert.valid_until)
     if start > ctx.as_of:
         return None
-    return _Reason("certificate_expiry", CERTIFICATE, start, cert.valid_until, False,
-                   ("R-CERT-VALID", "R-CERT-WHO"), start)
+    return _Reason(
+        "certificate_expiry",
+        CERTIFICATE,
+        start,
+        cert.valid_until,
+        False,
+        ("R-CERT-VALID", "R-CERT-WHO"),
+        start,
+    )
 
 
 def _registration_cancelled(ctx: _Context, status: _Status) -> _Reason | None:
@@ -326,8 +348,9 @@ def _registration_cancelled(ctx: _Context, status: _Status) -> _Reason | None:
     if not cancellations:
         return None
     on = cancellations[-1].on
-    return _Reason("myna_registration_cancelled", CERTIFICATE, on, None, False,
-                   ("R-MYNA", "R-CERT-WHO"), on)
+    return _Reason(
+        "myna_registration_cancelled", CERTIFICATE, on, None, False, ("R-MYNA", "R-CERT-WHO"), on
+    )
 
 
 def _myna_cert_expired(ctx: _Context, status: _Status) -> _Reason | None:
@@ -337,8 +360,15 @@ def _myna_cert_expired(ctx: _Context, status: _Status) -> _Reason | None:
     if not _registration_active(ctx) or ctx.as_of <= myna.e_cert_valid_until:
         return None
     trigger = myna.e_cert_valid_until + ONE_DAY
-    return _Reason("myna_cert_expired", CERTIFICATE, trigger, _e_cert_grace_end(ctx), False,
-                   ("R-MYNA", "R-CERT-WHO"), trigger)
+    return _Reason(
+        "myna_cert_expired",
+        CERTIFICATE,
+        trigger,
+        _e_cert_grace_end(ctx),
+        False,
+        ("R-MYNA", "R-CERT-WHO"),
+        trigger,
+    )
 
 
 def _needs_support(ctx: _Context, status: _Status) -> _Reason | None:
@@ -358,14 +388,16 @@ def _paper_card_lost(ctx: _Context, status: _Status) -> _Reason | None:
         return None
     card = ctx.facts.paper_card
     losses = [
-        e for e in ctx.events
+        e
+        for e in ctx.events
         if e.kind is EventKind.PAPER_CARD_LOST and (card is None or e.on >= card.issued_on)
     ]
     if not losses:
         return None
     on = losses[-1].on
-    return _Reason("paper_card_lost", CERTIFICATE, on, None, True,
-                   ("R-PAPER-VALID", "R-CERT-APPLY"), on)
+    return _Reason(
+        "paper_card_lost", CERTIFICATE, on, None, True, ("R-PAPER-VALID", "R-CERT-APPLY"), on
+    )
 
 
 def _myna_card_lost(ctx: _Context, status: _Status) -> _Reason | None:
@@ -409,20 +441,32 @@ def _issued_since(ctx: _Context, document: DocumentKind, since: date) -> bool:
     return any(since <= day <= ctx.as_of for day in issued)
 
 
-def _documents_due(ctx: _Context, status: _Status) -> tuple[tuple[DocumentDue, ...],
-                                                          tuple[DocumentDue, ...]]:
+def _documents_due(
+    ctx: _Context, status: _Status
+) -> tuple[tuple[DocumentDue, ...], tuple[DocumentDue, ...]]:
     applying: list[DocumentDue] = []
     for reason_of in _REASONS:
         found = reason_of(ctx, status)
         if found is None or found.trigger_on > ctx.as_of:
             continue
-        if (found.document is CERTIFICATE and status.paper_usable
-                and found.reason not in _CERTIFICATE_DESPITE_PAPER_CARD):
+        if (
+            found.document is CERTIFICATE
+            and status.paper_usable
+            and found.reason not in _CERTIFICATE_DESPITE_PAPER_CARD
+        ):
             continue
         if _issued_since(ctx, found.document, found.covered_from):
             continue
-        applying.append(DocumentDue(found.document, found.reason, found.by, found.on_application,
-                                    found.rules, found.trigger_on))
+        applying.append(
+            DocumentDue(
+                found.document,
+                found.reason,
+                found.by,
+                found.on_application,
+                found.rules,
+                found.trigger_on,
+            )
+        )
     # At most one document at a time: a certificate if any reason calls for one, else a notice.
     for document in (CERTIFICATE, NOTICE):
         first = next((d for d in applying if d.document is document), None)
@@ -442,14 +486,15 @@ def _notes(ctx: _Context, myna: Proof, in_grace: bool) -> tuple[Note, ...]:
     arrears = facts.premium_arrears_since
     if arrears is not None and arrears <= as_of:
         if myna.usable:
-            notes.append(Note("limit_category_unconfirmable", ("R-LIMIT",),
-                              (("since", arrears),)))
+            notes.append(Note("limit_category_unconfirmable", ("R-LIMIT",), (("since", arrears),)))
         special_from = add_months(arrears, 12 * p.special_medical_expenses_after_years)
         child_until = first_march_31_on_or_after(
-            reaches_age_on(facts.birth_date, p.arrears_child_age))
+            reaches_age_on(facts.birth_date, p.arrears_child_age)
+        )
         if as_of >= special_from and as_of > child_until:
-            notes.append(Note("special_medical_expenses", ("R-ARREARS",),
-                              (("since", special_from),)))
+            notes.append(
+                Note("special_medical_expenses", ("R-ARREARS",), (("since", special_from),))
+            )
     ready_on = facts.enrolled_on + timedelta(days=p.ready_after_days)
     if myna.usable and facts.enrolled_on <= as_of < ready_on:
         notes.append(Note("ready_in_about_a_week", ("R-READY",), (("ready_on", ready_on),)))
@@ -479,32 +524,43 @@ def assess(facts: PersonFacts, as_of: date, policy: Policy | None = None) -> Ass
             paper_card=_not_insured(("R-PAPER-VALID",), insured_decision),
             certificate=_not_insured(("R-CERT-VALID",), insured_decision),
         )
-        return Assessment(as_of, False, age, False, None, proofs, (), (), tuple(decisions),
-                          ctx.marks)
+        return Assessment(
+            as_of, False, age, False, None, proofs, (), (), tuple(decisions), ctx.marks
+        )
 
     elderly = as_of >= ctx.marks.elderly_from
     ratio, ratio_decision = _burden_ratio(ctx, elderly)
     decisions.append(ratio_decision)
 
     myna, in_grace = _myna_proof(ctx)
-    proofs = Proofs(myna=myna, paper_card=_paper_card_proof(ctx),
-                    certificate=_certificate_proof(ctx))
+    proofs = Proofs(
+        myna=myna, paper_card=_paper_card_proof(ctx), certificate=_certificate_proof(ctx)
+    )
     decisions.extend(_proof_decision(kind, proof) for kind, proof in _proof_items(proofs))
 
     status = _Status(myna.usable, proofs.paper_card.usable, proofs.certificate.usable)
     due, applying = _documents_due(ctx, status)
     for doc in due:
-        decisions.append(Decision(f"document.{doc.document.value}.{doc.reason}", doc.rules,
-                                  (("by", doc.by), ("on_application", doc.on_application))))
+        decisions.append(
+            Decision(
+                f"document.{doc.document.value}.{doc.reason}",
+                doc.rules,
+                (("by", doc.by), ("on_application", doc.on_application)),
+            )
+        )
     if not due:
         decisions.append(Decision("document.none", ("R-CERT-WHO", "R-NOTICE-WHO")))
 
     notes = _notes(ctx, myna, in_grace)
     decisions.extend(Decision(f"note.{n.code}", n.rules, n.params) for n in notes)
-    return Assessment(as_of, True, age, elderly, ratio, proofs, due, notes, tuple(decisions),
-                      ctx.marks, applying)
+    return Assessment(
+        as_of, True, age, elderly, ratio, proofs, due, notes, tuple(decisions), ctx.marks, applying
+    )
 
 
 def _proof_items(proofs: Proofs) -> Iterable[tuple[str, Proof]]:
-    return (("myna", proofs.myna), ("paper_card", proofs.paper_card),
-            ("certificate", proofs.certificate))
+    return (
+        ("myna", proofs.myna),
+        ("paper_card", proofs.paper_card),
+        ("certificate", proofs.certificate),
+    )

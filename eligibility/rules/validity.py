@@ -36,22 +36,30 @@ def _cycle_end(starts_on: date, policy: Policy) -> date:
         end = earlier
 
 
-def certificate_validity(birth_date: date, starts_on: date, policy: Policy | None = None) -> Validity:
+def certificate_validity(
+    birth_date: date, starts_on: date, policy: Policy | None = None
+) -> Validity:
     """The validity of a certificate that takes effect on `starts_on` (usually the issue day)."""
     policy = policy or policy_at(starts_on)
     reaches_70 = reaches_age_on(birth_date, policy.elderly_age)
     elderly_from = add_months(reaches_70.replace(day=1), 1)
     candidates: list[tuple[date, str, tuple[str, ...]]] = [
         (_cycle_end(starts_on, policy), "cycle", ("R-CERT-VALID",)),
-        (anniversary(starts_on, policy.certificate_max_years) - ONE_DAY, "max_years",
-         ("R-CERT-VALID",)),
+        (
+            anniversary(starts_on, policy.certificate_max_years) - ONE_DAY,
+            "max_years",
+            ("R-CERT-VALID",),
+        ),
         (reaches_age_on(birth_date, policy.late_elderly_age), "late_elderly", ("R-AGE75",)),
     ]
     if starts_on < elderly_from:
         candidates.append((end_of_month(reaches_70), "turns_70", ("R-AGE70", "R-CERT-VALID")))
     else:
-        july_end = date(starts_on.year, policy.elderly_certificate_ends_month,
-                        policy.elderly_certificate_ends_day)
+        july_end = date(
+            starts_on.year,
+            policy.elderly_certificate_ends_month,
+            policy.elderly_certificate_ends_day,
+        )
         if july_end < starts_on:
             july_end = july_end.replace(year=july_end.year + 1)
         candidates.append((july_end, "elderly_year", ("R-RATIO", "R-CERT-VALID")))

@@ -78,8 +78,10 @@ def test_preschool_ends_on_the_first_31_march_on_or_after_reaching_6():
     assert first_march_31_on_or_after(date(2026, 1, 10)) == date(2026, 3, 31)
 
 
-@given(st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)),
-       st.integers(min_value=0, max_value=100))
+@given(
+    st.dates(min_value=date(1900, 1, 1), max_value=date(2100, 12, 31)),
+    st.integers(min_value=0, max_value=100),
+)
 def test_age_changes_exactly_the_day_after_it_is_reached(birth, years):
     reached = reaches_age_on(birth, years)
     if years > 0 and reached.year < 2199:

@@ -29,12 +29,15 @@ def facts_and_day(draw):
     enrolled = draw(st.dates(min_value=birth, max_value=date(2032, 12, 31)))
     as_of = draw(st.dates(min_value=birth, max_value=date(2035, 12, 31)))
     withdrawn = draw(st.none() | st.dates(min_value=enrolled, max_value=date(2036, 1, 1)))
-    myna = draw(st.none() | st.builds(
-        MynaCard,
-        registered_on=st.none() | days,
-        card_status=st.sampled_from(list(CardStatus)),
-        e_cert_valid_until=st.none() | days,
-    ))
+    myna = draw(
+        st.none()
+        | st.builds(
+            MynaCard,
+            registered_on=st.none() | days,
+            card_status=st.sampled_from(list(CardStatus)),
+            e_cert_valid_until=st.none() | days,
+        )
+    )
     paper = None
     if draw(st.booleans()):
         issued = draw(st.dates(min_value=date(2015, 1, 1), max_value=date(2024, 12, 1)))
@@ -43,17 +46,31 @@ def facts_and_day(draw):
     if draw(st.booleans()):
         issued = draw(st.dates(min_value=date(2024, 12, 2), max_value=date(2033, 1, 1)))
         cert = Certificate(issued, issued + timedelta(days=draw(st.integers(0, 1800))))
-    events = tuple(draw(st.lists(st.builds(Event, on=days, kind=st.sampled_from(list(EventKind))),
-                                 max_size=4)))
-    documents = tuple(draw(st.lists(st.builds(DocumentIssued,
-                                              document=st.sampled_from(list(DocumentKind)),
-                                              issued_on=days), max_size=3)))
+    events = tuple(
+        draw(st.lists(st.builds(Event, on=days, kind=st.sampled_from(list(EventKind))), max_size=4))
+    )
+    documents = tuple(
+        draw(
+            st.lists(
+                st.builds(
+                    DocumentIssued, document=st.sampled_from(list(DocumentKind)), issued_on=days
+                ),
+                max_size=3,
+            )
+        )
+    )
     facts = PersonFacts(
-        birth_date=birth, enrolled_on=enrolled, withdrawn_on=withdrawn,
+        birth_date=birth,
+        enrolled_on=enrolled,
+        withdrawn_on=withdrawn,
         income=draw(st.sampled_from(list(Income))),
         premium_arrears_since=draw(st.none() | days),
-        needs_support=draw(st.booleans()), myna=myna, paper_card=paper, certificate=cert,
-        documents_issued=documents, events=events,
+        needs_support=draw(st.booleans()),
+        myna=myna,
+        paper_card=paper,
+        certificate=cert,
+        documents_issued=documents,
+        events=events,
     )
     return facts, as_of
 
@@ -76,8 +93,10 @@ def test_at_most_one_document_is_due_and_only_for_the_insured(case):
     assert len(result.documents_due) <= 1
     if not result.insured:
         assert result.documents_due == () and result.notes == ()
-        assert not any(p.usable for p in (result.proofs.myna, result.proofs.paper_card,
-                                          result.proofs.certificate))
+        assert not any(
+            p.usable
+            for p in (result.proofs.myna, result.proofs.paper_card, result.proofs.certificate)
+        )
     for proof in (result.proofs.myna, result.proofs.paper_card, result.proofs.certificate):
         assert (proof.reason is None) is proof.usable
         assert proof.rules
@@ -95,14 +114,17 @@ def test_a_certificate_is_never_due_beside_a_usable_paper_card_except_at_70_or_e
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dates(min_value=date(1949, 12, 1), max_value=date(1965, 12, 31)),
-       st.booleans(), st.booleans())
-def test_exactly_one_of_certificate_or_notice_is_due_in_the_70th_birthday_month(birth, myna,
-                                                                                 paper):
+@given(
+    st.dates(min_value=date(1949, 12, 1), max_value=date(1965, 12, 31)),
+    st.booleans(),
+    st.booleans(),
+)
+def test_exactly_one_of_certificate_or_notice_is_due_in_the_70th_birthday_month(birth, myna, paper):
     reached = reaches_age_on(birth, 70)
     as_of = reached.replace(day=20) if reached.day >= 20 else reached
     facts = PersonFacts(
-        birth_date=birth, enrolled_on=date(2010, 4, 1),
+        birth_date=birth,
+        enrolled_on=date(2010, 4, 1),
         myna=MynaCard(registered_on=date(2020, 1, 1)) if myna else None,
         paper_card=PaperCard(date(2023, 10, 1), date(2025, 9, 30)) if paper else None,
     )
@@ -127,9 +149,11 @@ def test_a_due_document_once_issued_is_no_longer_due(case):
     if not result.documents_due:
         return
     doc = result.documents_due[0]
-    issued = PersonFacts(**{
-        **{f: getattr(facts, f) for f in facts.__slots__},
-        "documents_issued": facts.documents_issued + (DocumentIssued(doc.document, as_of),),
-    })
+    issued = PersonFacts(
+        **{
+            **{f: getattr(facts, f) for f in facts.__slots__},
+            "documents_issued": facts.documents_issued + (DocumentIssued(doc.document, as_of),),
+        }
+    )
     after = assess(issued, as_of)
     assert doc.reason not in [d.reason for d in after.documents_due if d.document is doc.document]

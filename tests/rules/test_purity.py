@@ -40,6 +40,9 @@ def test_rules_module_never_reads_the_clock(path):
 def test_rule_dates_are_not_literals_in_the_engine():
     source = (RULES / "engine.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-             and isinstance(n.func, ast.Name) and n.func.id == "date"]
+    calls = [
+        n
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "date"
+    ]
     assert calls == [], "dates of the rules belong in policy.py"

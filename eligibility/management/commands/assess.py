@@ -25,10 +25,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", nargs="?", help="JSON request file, or - for standard input")
         parser.add_argument("--person", type=int, help="assess a stored insured person (id)")
-        parser.add_argument("--as-of", help="assessment date for --person (2026-11-26 or R8.11.26); "
-                                            "default today in Asia/Tokyo")
-        parser.add_argument("--language", default="ja", choices=["ja", "en"],
-                            help="language of the explanation (default ja)")
+        parser.add_argument(
+            "--as-of",
+            help="assessment date for --person (2026-11-26 or R8.11.26); "
+            "default today in Asia/Tokyo",
+        )
+        parser.add_argument(
+            "--language",
+            default="ja",
+            choices=["ja", "en"],
+            help="language of the explanation (default ja)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["person"] is not None:
@@ -45,20 +52,27 @@ class Command(BaseCommand):
         try:
             text = sys.stdin.read() if name == "-" else open(name, encoding="utf-8").read()  # noqa: SIM115
         except OSError as exc:
-            raise CommandError(_("Cannot read %(file)s: %(error)s") % {
-                "file": name, "error": exc.strerror}) from exc
+            raise CommandError(
+                _("Cannot read %(file)s: %(error)s") % {"file": name, "error": exc.strerror}
+            ) from exc
         except UnicodeDecodeError as exc:
             self._fail("request", _("The file is not UTF-8 text."))
             raise AssertionError from exc  # not reached
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:
-            self._fail("request", _("Not valid JSON: %(error)s (line %(line)d, column %(col)d).")
-                       % {"error": exc.msg, "line": exc.lineno, "col": exc.colno})
+            self._fail(
+                "request",
+                _("Not valid JSON: %(error)s (line %(line)d, column %(col)d).")
+                % {"error": exc.msg, "line": exc.lineno, "col": exc.colno},
+            )
 
     def _fail(self, field: str, message: str) -> None:
-        self.stdout.write(json.dumps({"errors": [{"field": field, "message": message}]},
-                                     ensure_ascii=False, indent=1))
+        self.stdout.write(
+            json.dumps(
+                {"errors": [{"field": field, "message": message}]}, ensure_ascii=False, indent=1
+            )
+        )
         sys.exit(EXIT_BAD_INPUT)
 
     def _stored_person(self, person_id: int, as_of_text: str | None, language: str) -> Any:
@@ -68,8 +82,10 @@ class Command(BaseCommand):
             try:
                 as_of = parse_japanese_date(as_of_text)
             except ValueError as exc:
-                self._fail("as_of", _("%(value)s is not a date: %(error)s")
-                           % {"value": as_of_text, "error": exc})
+                self._fail(
+                    "as_of",
+                    _("%(value)s is not a date: %(error)s") % {"value": as_of_text, "error": exc},
+                )
         else:
             as_of = timezone.localdate()
         answer = assess_stored_person(person_id, as_of, language, via="command")
