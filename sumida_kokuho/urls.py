@@ -20,5 +20,25 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
 ]
 
-if find_spec("eligibility.api_urls") is not None:
-    urlpatterns.append(path("api/v1/", include("eligibility.api_urls")))
+# Mounted once their module exists, so each part can land on its own.
+_MOUNTS = [
+    ("api/v1/", "eligibility.api_urls"),
+    ("staff/", "sumida_kokuho.staff_urls"),  # staff sign-in (second factor), audit trail
+    ("counter/", "eligibility.counter.urls"),  # counter workspace: search, person, events
+    ("counter/reader/", "cards.reader_urls"),  # card reader verifications at the counter
+    ("portal/", "eligibility.portal.urls"),  # resident portal
+    ("data/", "notices.data_urls"),  # imports and statistics
+    ("batch/", "notices.batch_urls"),  # monthly issuance runs
+]
+
+
+def _exists(module: str) -> bool:
+    try:
+        return find_spec(module) is not None
+    except ModuleNotFoundError:  # the parent package is not there yet
+        return False
+
+
+for prefix, module in _MOUNTS:
+    if _exists(module):
+        urlpatterns.append(path(prefix, include(module)))
