@@ -10,6 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The Japanese font the PDF documents embed (IPAex Gothic), and the PC/SC client library.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-ipaexfont-gothic libpcsclite1 \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, from pyproject.toml alone, so code changes do not reinstall them.
 # ([tool.setuptools] packages = [] : installing the project installs only its dependencies.)
 COPY pyproject.toml ./

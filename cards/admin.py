@@ -5,9 +5,18 @@ Their inlines on the person page live in `eligibility.admin`.
 
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
-from cards.models import Certificate, MyNumberCard, PaperCard
+from django.contrib import admin
+from django.http import HttpRequest
+
+from cards.models import (
+    Certificate,
+    CertificateApplication,
+    DocumentCounter,
+    MyNumberCard,
+    PaperCard,
+)
 from eligibility.admin import InsuredNumberSearchMixin, StampUserOnAddMixin, person_search_fields
 from sumida_kokuho.audit import AuditedAdminMixin
 
@@ -63,3 +72,40 @@ class CertificateAdmin(StampUserOnAddMixin, PersonRowAdmin):
     search_fields = ("number", *person_search_fields("person__"))
     date_hierarchy = "issued_on"
     readonly_fields = ("issued_by", "created_at")
+
+
+class ReadOnlyAdminMixin:
+    """Rows written only by the services (`cards.services`): the admin shows them, audited,
+    but adds and changes nothing, so every decision keeps its certificate and its trail."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(CertificateApplication)
+class CertificateApplicationAdmin(ReadOnlyAdminMixin, PersonRowAdmin):
+    list_display = (
+        "person",
+        "reason",
+        "channel",
+        "status",
+        "submitted_at",
+        "decided_at",
+        "certificate",
+    )
+    list_filter = ("status", "reason", "channel")
+    list_select_related = ("person", "certificate")
+    raw_id_fields = ("person", "certificate")
+    date_hierarchy = "submitted_at"
+
+
+@admin.register(DocumentCounter)
+class DocumentCounterAdmin(ReadOnlyAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("kind", "fiscal_year", "last_value")
+    list_filter = ("kind",)

@@ -13,6 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from eligibility.assess_api import assess_payload
+from sumida_kokuho.access import is_signed_in_staff
 from sumida_kokuho.models import ApiToken
 
 
@@ -31,7 +32,7 @@ def _token(request: HttpRequest) -> str | None:
 
 
 def _refusal(request: HttpRequest) -> JsonResponse | None:
-    """None when the caller may assess: a valid API token, or a staff session passing CSRF."""
+    """None when the caller may assess: a valid API token, or a verified staff session with CSRF."""
     plain = _token(request)
     if plain is not None:
         token = ApiToken.authenticate(plain)
@@ -39,7 +40,7 @@ def _refusal(request: HttpRequest) -> JsonResponse | None:
             return _error(401, "Authorization", _("The API token is not valid."))
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return None
-    if not (request.user.is_authenticated and request.user.is_staff):
+    if not is_signed_in_staff(request.user):  # staff, active, and verified by the second factor
         response = _error(401, "Authorization", _("Sign in as staff or send an API token."))
         response["WWW-Authenticate"] = 'Bearer realm="sumida-kokuho"'
         return response

@@ -6,6 +6,8 @@ facts of `eligibility.rules.facts`, and the rules decide.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -23,6 +25,8 @@ postal_code_validator = RegexValidator(
 branch_validator = RegexValidator(
     r"^[0-9]{2}$", _("Enter the branch number as two digits, e.g. 01.")
 )
+# Room for both names after normalisation (NFKC may lengthen a few compatibility characters).
+SEARCH_COLUMN_LENGTH = 250
 # Full-width katakana (ァ–ヺ), the long vowel mark ー, iteration marks ヽヾ, spaces of both widths.
 katakana_validator = RegexValidator(
     r"^[\u30a1-\u30fa\u30fc\u30fd\u30fe \u3000]+$",
@@ -108,6 +112,14 @@ class InsuredPerson(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Search copies of the names, normalised by `eligibility.search.search_columns_for` (katakana,
+    # full width, no spaces): kept in step by save(); bulk_create callers must fill them.
+    name_search = models.CharField(
+        _("reading (for search)"), max_length=SEARCH_COLUMN_LENGTH, editable=False, default=""
+    )
+    name_kanji_search = models.CharField(
+        _("name (for search)"), max_length=SEARCH_COLUMN_LENGTH, editable=False, default=""
+    )
 
     class Meta:
         verbose_name = _("insured person")
@@ -120,11 +132,35 @@ class InsuredPerson(models.Model):
             # The counter searches by reading and date of birth.
             models.Index(fields=["family_name_kana", "given_name_kana"], name="person_kana_idx"),
             models.Index(fields=["birth_date"], name="person_birth_date_idx"),
+            # Prefix search (LIKE 'スミダ%'). The pattern operator class lets PostgreSQL use the
+            # index whatever the database collation; other databases ignore `opclasses`.
+            models.Index(
+                fields=["name_search"],
+                name="person_name_search_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
+            models.Index(
+                fields=["name_kanji_search"],
+                name="person_kanji_search_idx",
+                opclasses=["varchar_pattern_ops"],
+            ),
         ]
 
     def __str__(self) -> str:
         # Only the person's own fields: lists of people would otherwise query per row.
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Imported here: eligibility.search imports this module.
+        from eligibility.search import SEARCH_SOURCE_FIELDS, search_columns_for
+
+        columns = search_columns_for(self)
+        for name, value in columns.items():
+            setattr(self, name, value)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and SEARCH_SOURCE_FIELDS.intersection(update_fields):
+            kwargs["update_fields"] = {*update_fields, *columns}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -27,8 +27,53 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# Debian packages the PDF documents need: the Japanese font they embed (notices/documents/fonts.py)
+# and poppler's pdftoppm, with which a test renders a page. Checked first, so a second run is quick.
+IPAEX_GOTHIC=/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf
+ensure_system_packages() {
+    local missing=()
+    if [ ! -f "$IPAEX_GOTHIC" ] && ! dpkg -s fonts-ipaexfont-gothic >/dev/null 2>&1; then
+        missing+=(fonts-ipaexfont-gothic)
+    fi
+    if ! command -v pdftoppm >/dev/null 2>&1; then
+        missing+=(poppler-utils)
+    fi
+    # pyscard (the card reader) has no Linux wheel: pip builds it with swig against pcsc-lite's
+    # headers and Python's own (Debian's python3 keeps those in python3-dev).
+    if ! command -v swig >/dev/null 2>&1; then
+        missing+=(swig)
+    fi
+    if [ ! -f /usr/include/PCSC/winscard.h ]; then
+        missing+=(libpcsclite-dev)
+    fi
+    if ! python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
+        missing+=(python3-dev)
+    fi
+    # The reader tests' real stack: pcscd and Debian's vsmartcard virtual reader driver. Only
+    # where we may install (CI runs as root); elsewhere those tests skip and say why.
+    local reader_stack=()
+    if ! command -v pcscd >/dev/null 2>&1 && [ ! -x /usr/sbin/pcscd ]; then
+        reader_stack+=(pcscd)
+    fi
+    if [ ! -f /usr/lib/pcsc/drivers/serial/libifdvpcd.so ]; then
+        reader_stack+=(vsmartcard-vpcd)
+    fi
+    if [ "${#reader_stack[@]}" -gt 0 ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            missing+=("${reader_stack[@]}")
+        else
+            say "Not installing ${reader_stack[*]} (not root): the card-reader tests will skip"
+        fi
+    fi
+    if [ "${#missing[@]}" -gt 0 ]; then
+        say "Installing Debian packages: ${missing[*]}"
+        apt_install "${missing[@]}"
+    fi
+}
+
 ensure_venv() {
     ensure_python
+    ensure_system_packages
     if [ ! -x .venv/bin/python ]; then
         say "Creating .venv"
         if ! python3 -m venv .venv 2>/dev/null; then

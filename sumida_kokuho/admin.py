@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from sumida_kokuho.audit import AuditedAdminMixin
-from sumida_kokuho.models import ApiToken, AuditEvent
+from sumida_kokuho.models import ActivationCode, ApiToken, AuditEvent
 
 
 @admin.register(AuditEvent)
@@ -70,3 +70,25 @@ class ApiTokenAdmin(AuditedAdminMixin, admin.ModelAdmin):
             request,
             _("Copy this token now; it cannot be shown again: %(token)s") % {"token": plain},
         )
+
+
+@admin.register(ActivationCode)
+class ActivationCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Read-only: a code is issued by `eligibility.services.issue_activation_code`, which shows
+    the plain code once; the admin could only ever show its hash, so it shows neither."""
+
+    list_display = ("person", "created_at", "expires_at", "used_at", "created_by")
+    list_filter = (("used_at", admin.EmptyFieldListFilter),)
+    list_select_related = ("person", "created_by")
+    raw_id_fields = ("person",)
+    exclude = ("code_hash",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

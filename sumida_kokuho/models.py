@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -144,3 +145,52 @@ class ApiToken(models.Model):
         token.last_used_at = timezone.now()
         cls.objects.filter(pk=token.pk).update(last_used_at=token.last_used_at)
         return token
+
+
+# How long a printed activation code can be used. A constant rather than a setting: the letter
+# says "valid for 30 days", so the number belongs with the code, not with the deployment.
+ACTIVATION_CODE_LIFETIME = timedelta(days=30)
+
+
+def activation_code_expiry() -> datetime:
+    return timezone.now() + ACTIVATION_CODE_LIFETIME
+
+
+class ActivationCode(models.Model):
+    """A one-time code printed for a resident, used once to create a portal account.
+
+    Only the SHA-256 of the code is stored; the plain code exists on the printed letter only.
+    Written through `eligibility.services.issue_activation_code` and `redeem_activation_code`.
+    """
+
+    # String reference: this cross-cutting app must import without eligibility loaded.
+    person = models.ForeignKey(
+        "eligibility.InsuredPerson",
+        verbose_name=_("insured person"),
+        on_delete=models.CASCADE,
+        related_name="activation_codes",
+    )
+    code_hash = models.CharField(_("code hash"), max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), default=activation_code_expiry)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("activation code")
+        verbose_name_plural = _("activation codes")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        # Never the code (it is not stored) and not the hash either: both would only invite copying.
+        return f"{self.created_at:%Y-%m-%d %H:%M} → {self.expires_at:%Y-%m-%d}"
+
+    def is_usable(self, at: datetime) -> bool:
+        return self.used_at is None and at < self.expires_at

@@ -29,12 +29,15 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with a default site that requires the second factor (django-otp).
+    "sumida_kokuho.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "sumida_kokuho.apps.SumidaKokuhoConfig",
     "eligibility",
     "cards",
@@ -48,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified (user.is_verified()) once a second factor matched this session.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -134,7 +139,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-LOGIN_URL = "admin:login"
+# Staff sign in with a password and a TOTP code (docs/adr/0007-staff-second-factor-and-search.md).
+LOGIN_URL = "staff:login"
+LOGIN_REDIRECT_URL = "staff:home"
+OTP_TOTP_ISSUER = "Sumida Kokuho"
 
 # Ward parameters that are settings, not rules: the insurer number is validated by its check digit.
 INSURER_NUMBER = env.str("INSURER_NUMBER", default="131078")

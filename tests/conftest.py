@@ -79,3 +79,22 @@ def pytest_make_collect_report(collector: pytest.Collector):  # type: ignore[no-
             f"CI=true: {collector.path.name} uses the {', '.join(markers)} marker and must run "
             f"in CI, but the whole module was skipped: {_skip_reason(report)}"
         )
+
+
+@pytest.fixture
+def admin_client(client, admin_user):  # type: ignore[no-untyped-def]
+    """pytest-django's admin_client, also verified by a second factor: the admin requires one
+    (sumida_kokuho.access.StaffAdminSite)."""
+    from tests.factories.staff import sign_in_staff
+
+    sign_in_staff(client, admin_user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing():  # type: ignore[no-untyped-def]
+    """Argon2/PBKDF2 cost ~0.7 s a hash here; tests check behaviour, not hashing strength."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield

@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from cards.models import Certificate
+from cards.models import Certificate, CertificateApplication, DocumentCounter
 from eligibility.models import Household, InsuredPerson, LifeEvent
 from sumida_kokuho.audit import record
-from sumida_kokuho.models import ApiToken, AuditEvent
+from sumida_kokuho.models import ActivationCode, ApiToken, AuditEvent
 from tests.factories import (
     BurdenDeterminationFactory,
     CertificateFactory,
@@ -57,6 +57,10 @@ def person():
     IncomeRecordFactory(person=person)
     BurdenDeterminationFactory(household=person.household)
     PremiumArrearsFactory(household=person.household)
+    # Rows only the services write (their admin pages are read-only).
+    CertificateApplication.objects.create(person=person, reason="needs_support", channel="counter")
+    ActivationCode.objects.create(person=person, code_hash="0" * 64)
+    DocumentCounter.objects.create(kind="certificate", fiscal_year=2026, last_value=1)
     return person
 
 
@@ -104,6 +108,9 @@ def test_every_model_of_the_domain_is_in_the_admin():
             "notices.notice",
             "sumida_kokuho.auditevent",
             "sumida_kokuho.apitoken",
+            "cards.certificateapplication",
+            "cards.documentcounter",
+            "sumida_kokuho.activationcode",
         ]
     )
 
@@ -119,9 +126,23 @@ def test_changelist_and_change_page_render_for_a_superuser(admin_client, admin_u
     assert admin_client.get(admin_url(model, "change", obj.pk)).status_code == 200
 
 
-@pytest.mark.parametrize("label", [label for label in OUR_MODELS if "auditevent" not in label])
+# Written only by their services (and the audit trail only by audit.record): no add page.
+READ_ONLY_MODELS = {
+    "sumida_kokuho.auditevent",
+    "cards.certificateapplication",
+    "cards.documentcounter",
+    "sumida_kokuho.activationcode",
+}
+
+
+@pytest.mark.parametrize("label", [label for label in OUR_MODELS if label not in READ_ONLY_MODELS])
 def test_add_page_renders_for_a_superuser(admin_client, label):
     assert admin_client.get(admin_url(apps.get_model(label), "add")).status_code == 200
+
+
+@pytest.mark.parametrize("label", sorted(READ_ONLY_MODELS))
+def test_rows_written_only_by_services_cannot_be_added_in_the_admin(admin_client, label):
+    assert admin_client.get(admin_url(apps.get_model(label), "add")).status_code == 403
 
 
 def test_changelists_of_people_take_the_same_queries_for_more_rows(admin_client):

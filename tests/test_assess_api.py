@@ -229,16 +229,25 @@ def test_a_non_staff_session_is_refused(client, django_user_model):
     assert response.status_code == 401
 
 
-def test_a_staff_session_may_assess_and_needs_csrf(django_user_model):
+def test_a_staff_session_without_the_second_factor_is_refused(client, django_user_model):
+    staff = django_user_model.objects.create_user("clerk", is_staff=True)
+    client.force_login(staff)
+    response = client.post("/api/v1/assess", json.dumps(GOOD), content_type="application/json")
+    assert response.status_code == 401
+
+
+def test_a_verified_staff_session_may_assess_and_needs_csrf(django_user_model):
     from django.test import Client
+
+    from tests.factories.staff import sign_in_staff
 
     staff = django_user_model.objects.create_user("clerk", is_staff=True)
     strict = Client(enforce_csrf_checks=True)
-    strict.force_login(staff)
+    sign_in_staff(strict, staff)
     refused = strict.post("/api/v1/assess", json.dumps(GOOD), content_type="application/json")
     assert refused.status_code == 403
     relaxed = Client()
-    relaxed.force_login(staff)
+    sign_in_staff(relaxed, staff)
     response = relaxed.post("/api/v1/assess", json.dumps(GOOD), content_type="application/json")
     assert response.status_code == 200
     assert response.json()["burden_ratio"] == 30

@@ -193,3 +193,19 @@ def test_api_is_mounted_under_api_v1_once_it_exists() -> None:
 def test_admin_sign_in_page_renders(client: Client) -> None:
     response = client.get("/admin/login/")
     assert response.status_code == 200
+
+
+def test_demo_code_prints_the_code_an_app_would_show_only_with_debug(settings, db, capsys):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from tests.factories.staff import TOTPDeviceFactory, totp_code
+
+    device = TOTPDeviceFactory()
+    settings.DEBUG = True
+    call_command("demo_code", device.user.username)
+    printed = capsys.readouterr().out.split()[0]
+    assert printed in {totp_code(device), totp_code(device, steps_ahead=-1)}
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("demo_code", device.user.username)

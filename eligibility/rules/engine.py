@@ -239,7 +239,11 @@ class _Reason:
     by: date | None
     on_application: bool
     rules: tuple[str, ...]
-    covered_from: date  # a document of this kind issued on or after this day settles it
+    covered_from: date  # a document issued on or after this day settles it
+    # The kinds of document that settle it: reasons decided "by マイナ status" are settled by
+    # either kind (a notice given while the card worked is not asked for again as a certificate
+    # when the card later stops working: the card's own reasons cover that).
+    settled_by: tuple[DocumentKind, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +251,9 @@ class _Status:
     myna_usable: bool
     paper_usable: bool
     certificate_usable: bool
+
+
+BOTH_KINDS = (CERTIFICATE, NOTICE)
 
 
 def _by_status(ctx: _Context, status: _Status) -> tuple[DocumentKind, str]:
@@ -261,7 +268,14 @@ def _new_enrolment(ctx: _Context, status: _Status) -> _Reason | None:
         return None
     document, rule = _by_status(ctx, status)
     return _Reason(
-        "new_enrolment", document, enrolled_on, None, False, ("R-PAPER-STOP", rule), enrolled_on
+        "new_enrolment",
+        document,
+        enrolled_on,
+        None,
+        False,
+        ("R-PAPER-STOP", rule),
+        enrolled_on,
+        BOTH_KINDS,
     )
 
 
@@ -285,7 +299,14 @@ def _contents_changed(ctx: _Context, status: _Status) -> _Reason | None:
         return None
     document, rule = _by_status(ctx, status)
     return _Reason(
-        "contents_changed", document, latest.on, None, False, ("R-PAPER-VALID", rule), latest.on
+        "contents_changed",
+        document,
+        latest.on,
+        None,
+        False,
+        ("R-PAPER-VALID", rule),
+        latest.on,
+        BOTH_KINDS,
     )
 
 
@@ -295,7 +316,14 @@ def _turns_70(ctx: _Context, status: _Status) -> _Reason | None:
         return None
     document, rule = _by_status(ctx, status)
     return _Reason(
-        "turns_70", document, month, end_of_month(month), False, ("R-AGE70", rule), month
+        "turns_70",
+        document,
+        month,
+        end_of_month(month),
+        False,
+        ("R-AGE70", rule),
+        month,
+        BOTH_KINDS,
     )
 
 
@@ -303,9 +331,15 @@ def _lead(ctx: _Context, expiry: date) -> date:
     return expiry - timedelta(days=ctx.policy.renewal_lead_days)
 
 
+def _covered_after(ctx: _Context, last_day: date) -> bool:
+    """Whether coverage goes on after `last_day` (not ended by the 75th birthday or withdrawal)."""
+    ends = ctx.marks.coverage_ends_on
+    return ends is None or ends > last_day + ONE_DAY
+
+
 def _paper_card_expiry_reason(ctx: _Context, status: _Status) -> _Reason | None:
     expiry = _paper_card_expiry(ctx)
-    if expiry is None:
+    if expiry is None or not _covered_after(ctx, expiry):
         return None
     voiding = _paper_card_voiding(ctx)
     if voiding is not None and voiding.on <= expiry:
@@ -315,7 +349,14 @@ def _paper_card_expiry_reason(ctx: _Context, status: _Status) -> _Reason | None:
         return None
     document, rule = _by_status(ctx, status)
     return _Reason(
-        "paper_card_expiry", document, start, expiry, False, ("R-PAPER-VALID", rule), start
+        "paper_card_expiry",
+        document,
+        start,
+        expiry,
+        False,
+        ("R-PAPER-VALID", rule),
+        start,
+        BOTH_KINDS,
     )
 
 
@@ -324,8 +365,7 @@ def _certificate_expiry(ctx: _Context, status: _Status) -> _Reason | None:
     if cert is None or status.myna_usable:
         return None
     # No renewal when the coverage ends by then (75th birthday, recorded withdrawal).
-    ends = ctx.marks.coverage_ends_on
-    if ends is not None and ends <= cert.valid_until + ONE_DAY:
+    if not _covered_after(ctx, cert.valid_until):
         return None
     start = _lead(ctx, cert.valid_until)
     if start > ctx.as_of:
@@ -434,9 +474,9 @@ _REASONS: tuple[Callable[[_Context, _Status], _Reason | None], ...] = (
 _CERTIFICATE_DESPITE_PAPER_CARD = {"turns_70", "paper_card_expiry"}
 
 
-def _issued_since(ctx: _Context, document: DocumentKind, since: date) -> bool:
-    issued = [d.issued_on for d in ctx.facts.documents_issued if d.document is document]
-    if document is CERTIFICATE and ctx.facts.certificate is not None:
+def _issued_since(ctx: _Context, kinds: tuple[DocumentKind, ...], since: date) -> bool:
+    issued = [d.issued_on for d in ctx.facts.documents_issued if d.document in kinds]
+    if CERTIFICATE in kinds and ctx.facts.certificate is not None:
         issued.append(ctx.facts.certificate.issued_on)
     return any(since <= day <= ctx.as_of for day in issued)
 
@@ -455,7 +495,7 @@ def _documents_due(
             and found.reason not in _CERTIFICATE_DESPITE_PAPER_CARD
         ):
             continue
-        if _issued_since(ctx, found.document, found.covered_from):
+        if _issued_since(ctx, found.settled_by or (found.document,), found.covered_from):
             continue
         applying.append(
             DocumentDue(

@@ -1,15 +1,16 @@
 """How long a new 資格確認書 is valid (R-CERT-VALID, R-AGE70, R-AGE75).
 
 The ward sets the validity, at most `certificate_max_years`. It follows the ward's renewal cycle
-(policy parameters), ends at the end of the month the person reaches 70 for an under-70 document
-(the next one shows 負担割合), each 31 July for 70–74 documents (the ratio is redetermined on
-1 August), and on the day before the 75th birthday.
+(policy parameters; one issued within the renewal lead time of a cycle's end runs to the next),
+ends at the end of the month the person reaches 70 for an under-70 document (the next one shows
+負担割合), each 31 July for 70–74 documents (the ratio is redetermined on 1 August), and on the
+day before the 75th birthday.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from eligibility.rules.dates import ONE_DAY, add_months, anniversary, end_of_month, reaches_age_on
 from eligibility.rules.policy import Policy, policy_at
@@ -23,17 +24,26 @@ class Validity:
     rules: tuple[str, ...]
 
 
-def _cycle_end(starts_on: date, policy: Policy) -> date:
-    """The first end of the ward's renewal cycle on or after `starts_on`."""
+def cycle_end_on_or_after(day: date, policy: Policy) -> date:
+    """The first end of the ward's renewal cycle on or after `day`."""
     anchor, step = policy.certificate_cycle_anchor, policy.certificate_cycle_years
     end = anchor
-    while end < starts_on:
+    while end < day:
         end = anniversary(end, step)
     while True:
         earlier = anniversary(end, -step)
-        if earlier < starts_on:
+        if earlier < day:
             return end
         end = earlier
+
+
+def _cycle_end(starts_on: date, policy: Policy) -> date:
+    """The cycle end for a certificate starting on `starts_on`.
+
+    A certificate issued inside the lead time before a cycle ends (when the renewals are already
+    being sent) runs to the next cycle's end, so it is not due for renewal the day it is issued.
+    """
+    return cycle_end_on_or_after(starts_on + timedelta(days=policy.renewal_lead_days + 1), policy)
 
 
 def certificate_validity(

@@ -286,10 +286,35 @@ def test_a_document_issued_on_or_after_the_trigger_settles_it():
     assert due(assess(facts, D(2026, 6, 10))) == []
     earlier = replace(facts, documents_issued=(DocumentIssued(CERT, D(2026, 5, 31)),))
     assert due(assess(earlier, D(2026, 6, 10))) == [("certificate", "new_enrolment", None, False)]
-    wrong_kind = replace(facts, documents_issued=(DocumentIssued(NOTICE, D(2026, 6, 2)),))
-    assert due(assess(wrong_kind, D(2026, 6, 10))) == [
-        ("certificate", "new_enrolment", None, False)
-    ]
+    # A reason decided by マイナ status is settled by either document...
+    notice = replace(facts, documents_issued=(DocumentIssued(NOTICE, D(2026, 6, 2)),))
+    assert due(assess(notice, D(2026, 6, 10))) == []
+    # ...but a certificate-only reason is settled by a certificate alone.
+    lost = person(
+        myna=replace(MYNA, card_status=CardStatus.LOST),
+        events=(ev(D(2026, 5, 1), "myna_card_lost"),),
+        documents_issued=(DocumentIssued(NOTICE, D(2026, 5, 2)),),
+    )
+    assert due(assess(lost, D(2026, 6, 10))) == [("certificate", "myna_card_lost", None, True)]
+
+
+def test_a_settled_reason_does_not_come_back_when_the_myna_card_stops_working():
+    # The paper card's expiry was settled by a notice while the card worked; when the card is
+    # lost later, the card's own reason applies (on application), not the old expiry.
+    facts = person(
+        paper_card=OLD_CARD,
+        myna=replace(MYNA, card_status=CardStatus.LOST),
+        events=(ev(D(2026, 3, 1), "myna_card_lost"),),
+        documents_issued=(DocumentIssued(NOTICE, D(2025, 9, 1)),),
+    )
+    assert due(assess(facts, D(2026, 3, 5))) == [("certificate", "myna_card_lost", None, True)]
+    # And registering the card after a certificate does not make a notice due for old reasons.
+    registered = person(
+        enrolled_on=D(2026, 1, 5),
+        myna=MynaCard(registered_on=D(2026, 3, 1)),
+        documents_issued=(DocumentIssued(CERT, D(2026, 1, 5)),),
+    )
+    assert due(assess(registered, D(2026, 3, 5))) == []
 
 
 def test_the_current_certificate_counts_as_issued():
@@ -376,6 +401,12 @@ def test_while_a_paper_card_is_usable_no_certificate_is_due_for_other_reasons():
     assert due(assess(facts, D(2025, 10, 1))) == [
         ("certificate", "paper_card_expiry", D(2025, 9, 30), False)
     ]
+
+
+def test_paper_card_expiry_needs_nothing_when_coverage_ends_with_the_card():
+    # 75th birthday 2025-10-01: the card ends the day before, NHI ends with it.
+    facts = person(birth_date=D(1950, 10, 1), enrolled_on=D(2010, 4, 1), paper_card=OLD_CARD)
+    assert due(assess(facts, D(2025, 9, 1))) == []
 
 
 def test_certificate_expiry_renews_only_without_myna_and_while_still_covered():
