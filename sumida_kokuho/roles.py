@@ -52,6 +52,8 @@ _COUNTER = (
     "cards.change_certificateapplication",
     "notices.view_notice",
     "notices.add_notice",
+    # Residents without a My Number card sign up with a code the clerk prints on demand.
+    "sumida_kokuho.add_activationcode",
 )
 _SUPERVISOR = (
     *_COUNTER,
