@@ -10,9 +10,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# The Japanese font the PDF documents embed (IPAex Gothic), and the PC/SC client library.
+# The Japanese font the PDF documents embed (IPAex Gothic), and the PC/SC client library with
+# what pyscard needs to build (it ships no Linux wheel).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends fonts-ipaexfont-gothic libpcsclite1 \
+       gcc swig libpcsclite-dev \
     && rm -rf /var/lib/apt/lists/*
 
 # Dependencies first, from pyproject.toml alone, so code changes do not reinstall them.
