@@ -209,7 +209,10 @@ def test_the_resident_sees_the_certificate_of_an_approved_application(resident, 
 
     seen = person.certificate_applications.select_related("certificate").get()
 
-    assert (seen.get_status_display(), seen.certificate.number) == ("approved", "2026-0000001")
+    assert (seen.status, seen.certificate.number) == (
+        CertificateApplication.Status.APPROVED,
+        "2026-0000001",
+    )
 
 
 def test_approving_a_needs_support_application_registers_the_person_for_later_renewals(
