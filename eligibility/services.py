@@ -453,27 +453,45 @@ def record_address_change(
             counter=counter,
             detail={"fields": ["postal_code", "address"]},
         )
-        events = {}
-        for member in members:
-            if not _insured_on(member, occurred_on):
-                continue
-            events[member.pk] = _write_event(
-                person=member,
-                kind=LifeEvent.Kind.ADDRESS_CHANGE,
-                occurred_on=occurred_on,
-                details=change,
+        events = _record_contents_change(
+            members, LifeEvent.Kind.ADDRESS_CHANGE, occurred_on, change, by=by, counter=counter
+        )
+        return _members_recorded(household, events, as_of)
+
+
+def _record_contents_change(
+    members: list[InsuredPerson],
+    kind: str,
+    occurred_on: date,
+    details: dict[str, Any],
+    *,
+    by: Actor,
+    counter: str,
+) -> dict[int, LifeEvent]:
+    """A change of the paper card's printed contents (address, householder) for a household:
+    an event for every member insured that day, and their usable paper cards invalidated
+    (R-PAPER-VALID)."""
+    events = {}
+    for member in members:
+        if not _insured_on(member, occurred_on):
+            continue
+        events[member.pk] = _write_event(
+            person=member,
+            kind=kind,
+            occurred_on=occurred_on,
+            details=details,
+            by=by,
+            counter=counter,
+        )
+        for card in _paper_cards_usable_on(member, occurred_on):
+            _invalidate_paper_card(
+                card,
+                on=occurred_on,
+                reason=PaperCard.InvalidatedReason.CONTENTS_CHANGED,
                 by=by,
                 counter=counter,
             )
-            for card in _paper_cards_usable_on(member, occurred_on):
-                _invalidate_paper_card(
-                    card,
-                    on=occurred_on,
-                    reason=PaperCard.InvalidatedReason.CONTENTS_CHANGED,
-                    by=by,
-                    counter=counter,
-                )
-        return _members_recorded(household, events, as_of)
+    return events
 
 
 def record_householder_change(
@@ -532,26 +550,9 @@ def record_householder_change(
                     detail={"fields": ["relation"]},
                 )
         details = {"old_householder_id": previous_id, "new_householder_id": new_householder.pk}
-        events = {}
-        for member in members:
-            if not _insured_on(member, occurred_on):
-                continue
-            events[member.pk] = _write_event(
-                person=member,
-                kind=LifeEvent.Kind.HOUSEHOLDER_CHANGE,
-                occurred_on=occurred_on,
-                details=details,
-                by=by,
-                counter=counter,
-            )
-            for card in _paper_cards_usable_on(member, occurred_on):
-                _invalidate_paper_card(
-                    card,
-                    on=occurred_on,
-                    reason=PaperCard.InvalidatedReason.CONTENTS_CHANGED,
-                    by=by,
-                    counter=counter,
-                )
+        events = _record_contents_change(
+            members, LifeEvent.Kind.HOUSEHOLDER_CHANGE, occurred_on, details, by=by, counter=counter
+        )
         return _members_recorded(household, events, as_of)
 
 
