@@ -49,6 +49,14 @@ ensure_system_packages() {
     if ! python3 -c 'import os, sysconfig, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
         missing+=(python3-dev)
     fi
+    # The portal's browser tests drive Debian's Chromium (never a downloaded browser), wrk
+    # measures bench/portal.sh, and npm fetches axe-core for the accessibility checks.
+    if [ ! -x /usr/bin/chromium ]; then
+        missing+=(chromium)
+    fi
+    if ! command -v npm >/dev/null 2>&1; then
+        missing+=(npm)
+    fi
     # The reader tests' real stack: pcscd and Debian's vsmartcard virtual reader driver. Only
     # where we may install (CI runs as root); elsewhere those tests skip and say why.
     local reader_stack=()

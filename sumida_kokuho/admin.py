@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from sumida_kokuho.audit import AuditedAdminMixin
-from sumida_kokuho.models import ActivationCode, ApiToken, AuditEvent
+from sumida_kokuho.models import ActivationCode, ApiToken, AuditEvent, ResidentAccount
 
 
 @admin.register(AuditEvent)
@@ -82,6 +82,28 @@ class ActivationCodeAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ("person", "created_by")
     raw_id_fields = ("person",)
     exclude = ("code_hash",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ResidentAccount)
+class ResidentAccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Read-only: accounts are made by the resident's own sign-up (eligibility.portal.services);
+    staff see who is linked to whom, and each view is audit-logged by the mixin."""
+
+    list_display = ("person", "user", "linked_via", "created_at")
+    list_filter = ("linked_via",)
+    list_select_related = ("person", "user")
+    raw_id_fields = ("person", "user")
+    exclude = ("oidc_sub",)
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -194,3 +194,43 @@ class ActivationCode(models.Model):
 
     def is_usable(self, at: datetime) -> bool:
         return self.used_at is None and at < self.expires_at
+
+
+class ResidentAccount(models.Model):
+    """A resident's portal sign-in, tied to the insured person it was proven to belong to.
+
+    Created only by `eligibility.portal.services`: through the デジタル認証アプリ (`oidc_sub`, the
+    provider's pairwise subject, is then the account key) or through an activation letter
+    (e-mail and password). Which records the resident may see follows from `person`.
+    """
+
+    class LinkedVia(models.TextChoices):
+        OIDC = "oidc", _("Digital authentication app")
+        ACTIVATION = "activation", _("activation letter")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="resident_account",
+    )
+    # PROTECT: an account is evidence of who saw the person's records; it is closed, not erased.
+    person = models.ForeignKey(
+        "eligibility.InsuredPerson",
+        verbose_name=_("insured person"),
+        on_delete=models.PROTECT,
+        related_name="resident_accounts",
+    )
+    oidc_sub = models.CharField(
+        _("OpenID subject"), max_length=255, unique=True, null=True, blank=True
+    )
+    linked_via = models.CharField(_("linked via"), max_length=10, choices=LinkedVia.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("resident account")
+        verbose_name_plural = _("resident accounts")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_linked_via_display()} {self.created_at:%Y-%m-%d}"

@@ -5,6 +5,7 @@ run command and the test settings switch them for local use. With no DATABASE_UR
 SQLite file under var/ is used, so a first run needs no other service.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -38,11 +39,22 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "axes",
     "sumida_kokuho.apps.SumidaKokuhoConfig",
     "eligibility",
     "cards",
     "notices",
+    # Background tasks (the monthly issuance batch): Django's tasks API, backported to 5.2, with
+    # its database backend; `manage.py db_worker` runs them (docs/adr/0012-issuance-batch.md).
+    "django_tasks",
+    "django_tasks_db",
 ]
+
+# The fake OpenID provider (sumida_kokuho/fake_oidc) signs tokens with a throwaway key: for the
+# tests and the demo only. Never on in production (see docs/adr/0011-resident-sign-in.md).
+FAKE_OIDC = env.bool("FAKE_OIDC", default=DEBUG)
+if FAKE_OIDC:
+    INSTALLED_APPS.append("sumida_kokuho.fake_oidc")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -55,6 +67,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a lockout flagged during authentication into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sumida_kokuho.urls"
@@ -106,6 +120,61 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# Argon2id first (argon2-cffi); older hashes are upgraded at the next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+# django-axes checks every password sign-in (staff and residents) and the residents' activation
+# form first: 5 failures for one name from one address lock it for 15 minutes.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
+AXES_VERBOSE = False
+
+# Resident sign-in through the Digital Agency's デジタル認証アプリ (OpenID Connect, code flow with
+# PKCE). With FAKE_OIDC the defaults point at the fake provider served by this site.
+OIDC_ISSUER = env.str("OIDC_ISSUER", default="http://127.0.0.1:8000/fake-oidc" if FAKE_OIDC else "")
+OIDC_METADATA_URL = env.str(
+    "OIDC_METADATA_URL",
+    default=f"{OIDC_ISSUER}/.well-known/openid-configuration" if OIDC_ISSUER else "",
+)
+OIDC_CLIENT_ID = env.str("OIDC_CLIENT_ID", default="sumida-kokuho-demo" if FAKE_OIDC else "")
+OIDC_CLIENT_SECRET = env.str(
+    "OIDC_CLIENT_SECRET",
+    default="fake-oidc-demo-secret" if FAKE_OIDC else "",  # noqa: S105 (fake provider only)
+)
+OIDC_SCOPES = env.str("OIDC_SCOPES", default="openid name address birthdate gender")
+# Seconds of clock skew allowed when checking the ID token's exp and iat.
+OIDC_LEEWAY = env.int("OIDC_LEEWAY", default=60)
+
+# Mail: password resets. The console in development, SMTP from the environment otherwise.
+if DEBUG:
+    EMAIL_BACKEND = env.str(
+        "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+    )
+else:
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=BASE_DIR / "var" / "mail")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="no-reply@kokuho.city.sumida.example")
+PASSWORD_RESET_TIMEOUT = 60 * 60  # one hour
+
 # Japanese first; English complete.
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
@@ -155,3 +224,28 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# Background tasks. The database backend queues tasks as rows that any number of
+# `manage.py db_worker` processes share; "immediate" runs a task inside enqueue() (the embedded
+# SQLite default, one process). Django 6 has the same API as `django.tasks`.
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+_default_tasks = (
+    "immediate" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else "database"
+)
+TASKS = {
+    "default": {
+        "BACKEND": _TASK_BACKENDS[env.str("TASKS_BACKEND", default=_default_tasks)],
+        "QUEUES": ["default", "issuance"],
+    }
+}
+
+# The issuance batch (notices/batch): where print files go, how many envelopes' documents one
+# print file (and one unit of work) holds, how long a worker's claim lasts before another
+# worker may take the chunk over, and whether approving needs a second admin.
+BATCH_DIR = env.path("BATCH_DIR", default=BASE_DIR / "var" / "batch")
+BATCH_CHUNK_SIZE = env.int("BATCH_CHUNK_SIZE", default=2000)
+BATCH_LEASE_SECONDS = env.int("BATCH_LEASE_SECONDS", default=600)
+BATCH_FOUR_EYES = env.bool("BATCH_FOUR_EYES", default=True)

@@ -96,7 +96,9 @@ def _next_url(request: HttpRequest) -> str:
 
 
 def _complete_sign_in(request: HttpRequest, user: Any, device: TOTPDevice, counter: str) -> None:
-    auth_login(request, user)  # a new session key (no session fixation)
+    # A new session key (no session fixation). The backend is named: django-axes adds a second
+    # one, and the enrolment path signs in a user that authenticate() did not return.
+    auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)  # marks the session verified: user.is_verified()
     request.session[COUNTER_SESSION_KEY] = counter
     record(actor=user, action="sign_in", counter=counter, detail={"second_factor": "totp"})

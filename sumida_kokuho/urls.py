@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,10 @@ def _exists(module: str) -> bool:
     except ModuleNotFoundError:  # the parent package is not there yet
         return False
 
+
+# The fake OpenID provider exists for the tests and the demo only (settings.FAKE_OIDC).
+if settings.FAKE_OIDC:
+    urlpatterns.append(path("fake-oidc/", include("sumida_kokuho.fake_oidc.urls")))
 
 for prefix, module in _MOUNTS:
     if _exists(module):

@@ -23,6 +23,9 @@ os.environ.setdefault("SECRET_KEY", "test-only-insecure-key-never-used-outside-p
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 # Tests run with production-like settings whatever the shell has (scripts/run.sh exports DEBUG).
 os.environ["DEBUG"] = "false"
+# The resident portal's tests sign in through the fake OpenID provider (sumida_kokuho/fake_oidc),
+# which is installed only when this is on; it is read with the settings, so it is set here.
+os.environ.setdefault("FAKE_OIDC", "true")
 
 import django.conf  # noqa: E402 (after the environment above)
 

@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from cards.models import Certificate, CertificateApplication, DocumentCounter
 from eligibility.models import Household, InsuredPerson, LifeEvent
+from notices.models import ImportRun
 from sumida_kokuho.audit import record
-from sumida_kokuho.models import ActivationCode, ApiToken, AuditEvent
+from sumida_kokuho.models import ActivationCode, ApiToken, AuditEvent, ResidentAccount
 from tests.factories import (
     BurdenDeterminationFactory,
     CertificateFactory,
@@ -27,6 +28,7 @@ from tests.factories import (
     PaperCardFactory,
     PremiumArrearsFactory,
 )
+from tests.factories.users import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +63,10 @@ def person():
     CertificateApplication.objects.create(person=person, reason="needs_support", channel="counter")
     ActivationCode.objects.create(person=person, code_hash="0" * 64)
     DocumentCounter.objects.create(kind="certificate", fiscal_year=2026, last_value=1)
+    ImportRun.objects.create(kind="master", file_name="master.csv", sha256="0" * 64)
+    ResidentAccount.objects.create(
+        user=UserFactory(username="resident@example.com"), person=person, linked_via="activation"
+    )
     return person
 
 
@@ -111,6 +117,8 @@ def test_every_model_of_the_domain_is_in_the_admin():
             "cards.certificateapplication",
             "cards.documentcounter",
             "sumida_kokuho.activationcode",
+            "sumida_kokuho.residentaccount",
+            "notices.importrun",
         ]
     )
 
@@ -132,6 +140,8 @@ READ_ONLY_MODELS = {
     "cards.certificateapplication",
     "cards.documentcounter",
     "sumida_kokuho.activationcode",
+    "sumida_kokuho.residentaccount",
+    "notices.importrun",  # written by the import command and the upload pages
 }
 
 
