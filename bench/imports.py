@@ -35,6 +35,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.utils import translation  # noqa: E402
 
 from eligibility.sumida_addresses import TOWNS  # noqa: E402
 from notices.imports.engine import import_file  # noqa: E402
@@ -115,8 +116,10 @@ def timed(label: str, path: Path, lines: int) -> ImportRun:
     started = time.perf_counter()
     run = import_file("master", path, as_of=date(2026, 11, 26))
     seconds = time.perf_counter() - started
+    with translation.override("en"):
+        status = str(run.get_status_display())
     print(
-        f"{label:<34} {run.get_status_display()!s:<12} created {run.created:>9,} "
+        f"{label:<34} {status:<12} created {run.created:>9,} "
         f"updated {run.updated:>9,} unchanged {run.unchanged:>9,} rejected {run.rejected:>6,} "
         f"{seconds:7.1f} s  {lines / seconds:>9,.0f} lines/s"
     )

@@ -570,7 +570,9 @@ def _apply(
             partial = [g for g in chunk if g.errors and g.rows]
             for group, plan in zip(
                 partial,
-                _plan(kind, partial, header, ctx, partial_ok=True, changes=False),
+                _plan(kind, partial, header, ctx, partial_ok=True, changes=False)
+                if partial
+                else [],
                 strict=True,
             ):
                 assert plan is not None

@@ -18,6 +18,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
+from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
@@ -143,6 +144,8 @@ SPEC: tuple[tuple[str, Any, dict[str, Any]], ...] = (
     ("withdrawal_reason", cells.choice, {"options": WITHDRAWAL_REASON, "required": False}),
     ("changed_on", cells.read_date, {"required": False}),
 )
+_PERIOD_FIELDS = ("pk", "enrolled_on", "reason", "withdrawn_on", "withdrawal_reason")
+_person_values = attrgetter(*PERSON_FIELDS)  # one C call for the fields compared
 _HOUSEHOLD_COLUMNS = ("postal_code", "address", "householder_branch", "changed_on")
 # Read per line, so the one parameter rather than a whole policy snapshot.
 _LATE_ELDERLY_AGE = parameter("late_elderly_age")
@@ -213,6 +216,7 @@ class Snapshot:
     members: dict[int, dict[str, StoredPerson]] = field(default_factory=dict)
     periods: dict[int, list[StoredPeriod]] = field(default_factory=dict)
     latest_events: dict[tuple[int, str], date] = field(default_factory=dict)
+    branch_of: dict[int, str] = field(default_factory=dict)  # person id -> branch
 
 
 # A person in the writes: a stored person's pk, or the branch of one created in the same group.
@@ -305,34 +309,40 @@ class MasterKind:
             by_symbol[rows[0].symbol].append(rows[0].number)
         if not by_symbol:
             return snap
+        # One query per 記号 for the households, their members and the members' periods (LEFT
+        # JOINs: a household without members, a member without a period still come back).
+        person_household: dict[int, int] = {}
         for symbol, numbers in by_symbol.items():
-            for pk, number, postal, address, householder_id in (
+            for row in (
                 Household.objects.filter(bulk.any_of(Household, "number", numbers), symbol=symbol)
                 .order_by()
-                .values_list("pk", "number", "postal_code", "address", "householder_id")
-            ):
-                snap.households[(symbol, number)] = StoredHousehold(
-                    pk, postal, address, householder_id
+                .values_list(
+                    "pk",
+                    "number",
+                    "postal_code",
+                    "address",
+                    "householder_id",
+                    "members__pk",
+                    *(f"members__{name}" for name in ("branch", *PERSON_FIELDS)),
+                    *(f"members__enrolments__{name}" for name in _PERIOD_FIELDS),
                 )
+            ):
+                household_id = row[0]
+                if (symbol, row[1]) not in snap.households:
+                    snap.households[(symbol, row[1])] = StoredHousehold(*row[0:1], *row[2:5])
+                person_id = row[5]
+                if person_id is None:
+                    continue
+                if person_id not in person_household:
+                    person_household[person_id] = household_id
+                    person = StoredPerson(person_id, *row[6 : 6 + 1 + len(PERSON_FIELDS)])
+                    snap.members.setdefault(household_id, {})[person.branch] = person
+                    snap.branch_of[person_id] = person.branch
+                period = row[6 + 1 + len(PERSON_FIELDS) :]
+                if period[0] is not None:
+                    snap.periods.setdefault(person_id, []).append(StoredPeriod(*period))
         if not snap.households:
             return snap
-        household_ids = [h.pk for h in snap.households.values()]
-        person_household: dict[int, int] = {}
-        for pk, household_id, *rest in (
-            InsuredPerson.objects.filter(bulk.any_of(InsuredPerson, "household", household_ids))
-            .order_by()
-            .values_list("pk", "household_id", "branch", *PERSON_FIELDS)
-        ):
-            snap.members.setdefault(household_id, {})[rest[0]] = StoredPerson(pk, *rest)
-            person_household[pk] = household_id
-        for pk, person_id, *rest in (
-            Enrolment.objects.filter(bulk.any_of(Enrolment, "person", list(person_household)))
-            .order_by()
-            .values_list(
-                "pk", "person_id", "enrolled_on", "reason", "withdrawn_on", "withdrawal_reason"
-            )
-        ):
-            snap.periods.setdefault(person_id, []).append(StoredPeriod(pk, *rest))
         changing = [
             household.pk
             for rows in groups
@@ -365,10 +375,7 @@ class MasterKind:
     ) -> tuple[bool, bool]:
         """(address changes, householder changes) of a stored household."""
         moved = (household.postal_code, household.address) != (first.postal_code, first.address)
-        members = snap.members.get(household.pk, {})
-        current = next(
-            (m.branch for m in members.values() if m.pk == household.householder_id), None
-        )
+        current = snap.branch_of.get(household.householder_id)  # type: ignore[arg-type]
         return moved, current is not None and current != first.householder_branch
 
     def plan_group(
@@ -499,7 +506,11 @@ class MasterKind:
                 )
             )
             return
-        changed = [name for name in PERSON_FIELDS if getattr(row, name) != getattr(person, name)]
+        changed = (
+            [name for name in PERSON_FIELDS if getattr(row, name) != getattr(person, name)]
+            if _person_values(row) != _person_values(person)
+            else []
+        )
         if changed:
             writes.person_updates.append((person.pk, row))
             plan.lock_persons.add(person.pk)

@@ -152,34 +152,6 @@ class BandRow:
         return self.holders / self.insured if self.insured else None
 
 
-def insured_by_age_band(as_of: date) -> list[BandRow]:
-    """Insured persons and マイナ保険証 holders by age band on `as_of` (two queries)."""
-    holder = _holder(as_of, "myna_card__")
-    counts: dict[str, Any] = {}
-    for i, (low, high) in enumerate(AGE_BANDS):
-        band = _band(as_of, low, high)
-        counts[f"i{i}"] = Count("pk", filter=band)
-        counts[f"h{i}"] = Count("pk", filter=band & holder)
-    totals = _insured_persons(as_of).aggregate(**counts)
-    cancelled = (
-        _cancellations(as_of)
-        .filter(_holder(as_of, "person__myna_card__"))
-        .filter(person__in=_insured_persons(as_of))
-        .aggregate(
-            **{
-                f"c{i}": Count(
-                    "person_id", distinct=True, filter=_band(as_of, low, high, "person__birth_date")
-                )
-                for i, (low, high) in enumerate(AGE_BANDS)
-            }
-        )
-    )
-    return [
-        BandRow(low, high, totals[f"i{i}"], totals[f"h{i}"] - cancelled[f"c{i}"])
-        for i, (low, high) in enumerate(AGE_BANDS)
-    ]
-
-
 @dataclass(frozen=True, slots=True)
 class MonthRow:
     month: date  # the last day counted
@@ -191,35 +163,61 @@ class MonthRow:
         return self.holders / self.insured if self.insured else None
 
 
-def holders_by_month(as_of: date, months: int = MONTHS) -> list[MonthRow]:
-    """Insured persons and マイナ保険証 holders at the end of each of the last months: one
-    aggregate over the periods of coverage that touch the window, and one for cancellations."""
+def insured_and_holders(as_of: date, months: int = MONTHS) -> tuple[list[BandRow], list[MonthRow]]:
+    """Insured persons and マイナ保険証 holders by age band on `as_of`, and at the end of each
+    of the last months: one aggregate over the periods of coverage that touch the window (a
+    person insured on a day has exactly one period covering it), and one over the few
+    cancellation events, which are subtracted."""
     ends = months_ending(as_of, months)
     window = Enrolment.objects.filter(enrolled_on__lte=ends[-1]).filter(
         Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=ends[0])
     )
     counts: dict[str, Any] = {}
+    cancelled: dict[str, Any] = {}
     for k, day in enumerate(ends):
         insured = _enrolment_insured(day)
         counts[f"i{k}"] = Count("pk", filter=insured)
         counts[f"h{k}"] = Count("pk", filter=insured & _holder(day, "person__myna_card__"))
+        cancelled[f"m{k}"] = Count(
+            "person_id",
+            distinct=True,
+            filter=_enrolment_insured(day, "person__enrolments__")
+            & _holder(day, "person__myna_card__")
+            & Q(occurred_on__lte=day),
+        )
+    now_insured = _enrolment_insured(as_of)
+    now_holder = _holder(as_of, "person__myna_card__")
+    for i, (low, high) in enumerate(AGE_BANDS):
+        band = _band(as_of, low, high, "person__birth_date")
+        counts[f"b{i}"] = Count("pk", filter=now_insured & band)
+        counts[f"bh{i}"] = Count("pk", filter=now_insured & band & now_holder)
+        cancelled[f"b{i}"] = Count(
+            "person_id",
+            distinct=True,
+            filter=_enrolment_insured(as_of, "person__enrolments__")
+            & now_holder
+            & band
+            & Q(occurred_on__lte=as_of),
+        )
     totals = window.aggregate(**counts)
-    corrections = _cancellations(ends[-1]).aggregate(
-        **{
-            f"c{k}": Count(
-                "person_id",
-                distinct=True,
-                filter=_enrolment_insured(day, "person__enrolments__")
-                & _holder(day, "person__myna_card__")
-                & Q(occurred_on__lte=day),
-            )
-            for k, day in enumerate(ends)
-        }
-    )
-    return [
-        MonthRow(day, totals[f"i{k}"], totals[f"h{k}"] - corrections[f"c{k}"])
+    corrections = _cancellations(ends[-1]).aggregate(**cancelled)
+    bands = [
+        BandRow(low, high, totals[f"b{i}"], totals[f"bh{i}"] - corrections[f"b{i}"])
+        for i, (low, high) in enumerate(AGE_BANDS)
+    ]
+    by_month = [
+        MonthRow(day, totals[f"i{k}"], totals[f"h{k}"] - corrections[f"m{k}"])
         for k, day in enumerate(ends)
     ]
+    return bands, by_month
+
+
+def insured_by_age_band(as_of: date) -> list[BandRow]:
+    return insured_and_holders(as_of)[0]
+
+
+def holders_by_month(as_of: date, months: int = MONTHS) -> list[MonthRow]:
+    return insured_and_holders(as_of, months)[1]
 
 
 @dataclass(frozen=True, slots=True)

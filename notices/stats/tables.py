@@ -6,6 +6,7 @@ Built from the aggregated figures of `queries`; wording is done here, in the act
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, TypeVar
@@ -29,12 +30,22 @@ def cache_seconds() -> int:
     return int(getattr(settings, "STATISTICS_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
 
 
+# Within one page the age-band and monthly tables share their query, even when nothing is kept.
+_page: ContextVar[dict[str, Any] | None] = ContextVar("statistics_page", default=None)
+
+
 def cached(name: str, as_of: date, compute: Callable[[date], T]) -> T:
     """The figures `compute(as_of)`, from the cache when computed in the last few minutes."""
+    key = f"notices.stats:{name}:{as_of.isoformat()}"
+    page = _page.get()
+    if page is not None and key in page:
+        return page[key]  # type: ignore[no-any-return]
     seconds = cache_seconds()
     if not seconds:
-        return compute(as_of)
-    key = f"notices.stats:{name}:{as_of.isoformat()}"
+        value = compute(as_of)
+        if page is not None:
+            page[key] = value
+        return value
     found = cache.get(key)
     if found is None:
         found = (timezone.now(), compute(as_of))
@@ -44,7 +55,7 @@ def cached(name: str, as_of: date, compute: Callable[[date], T]) -> T:
 
 def forget(as_of: date) -> None:
     """Drop the kept figures of a day (the page's "count again")."""
-    names = ("age-bands", "months", "certificates-by-month", "notices-by-month")
+    names = ("insured", "certificates-by-month", "notices-by-month")
     cache.delete_many(
         [f"notices.stats:{n}:{as_of.isoformat()}" for n in (*names, "applications", "due")]
     )
@@ -79,7 +90,7 @@ def _band(low: int, high: int) -> str:
 
 
 def age_bands(as_of: date) -> Table:
-    rows = cached("age-bands", as_of, queries.insured_by_age_band)
+    rows = cached("insured", as_of, queries.insured_and_holders)[0]
     table = Table(
         slug="age-bands",
         title=_("Insured persons by age band"),
@@ -128,7 +139,7 @@ def _raw_share(value: float | None) -> str:
 
 
 def by_month(as_of: date) -> Table:
-    rows = cached("months", as_of, queries.holders_by_month)
+    rows = cached("insured", as_of, queries.insured_and_holders)[1]
     table = Table(
         slug="holders-by-month",
         title=_("Share holding a My Number health insurance card, by month"),
@@ -319,4 +330,8 @@ TABLES: dict[str, Callable[[date], Table]] = {
 
 
 def all_tables(as_of: date) -> list[Table]:
-    return [build(as_of) for build in TABLES.values()]
+    token = _page.set({})
+    try:
+        return [build(as_of) for build in TABLES.values()]
+    finally:
+        _page.reset(token)
