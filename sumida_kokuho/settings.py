@@ -5,6 +5,7 @@ run command and the test settings switch them for local use. With no DATABASE_UR
 SQLite file under var/ is used, so a first run needs no other service.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,11 +17,29 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+
+def _local_secret_key(path: Path) -> str:
+    """The key in `path`, made (random, owner-only) the first time."""
+    if not path.exists():
+        import secrets
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as key_file:
+            key_file.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if DEBUG:
         SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105 (never used with DEBUG off)
+    elif os.environ.get("SUMIDA_KOKUHO_COMMAND_LINE") == "1":
+        # A manage.py command on this machine (e.g. `manage.py assess -` run by another system):
+        # a key kept in var/ so that commands work without set-up. The web server (wsgi/asgi)
+        # never takes this path: it needs SECRET_KEY from the environment.
+        SECRET_KEY = _local_secret_key(BASE_DIR / "var" / "secret_key")
     else:
         from django.core.exceptions import ImproperlyConfigured
 

@@ -209,3 +209,44 @@ def test_demo_code_prints_the_code_an_app_would_show_only_with_debug(settings, d
     settings.DEBUG = False
     with pytest.raises(CommandError):
         call_command("demo_code", device.user.username)
+
+
+def _environment_without_keys():
+    import os
+
+    drop = {"SECRET_KEY", "DEBUG", "SUMIDA_KOKUHO_COMMAND_LINE", "DJANGO_SETTINGS_MODULE"}
+    return {k: v for k, v in os.environ.items() if k not in drop}
+
+
+def test_commands_work_without_a_secret_key_but_the_web_server_does_not():
+    import json
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    request = {
+        "as_of": "2026-11-26",
+        "person": {"birth_date": "1980-05-05", "enrolled_on": "2015-04-01"},
+    }
+    command = subprocess.run(
+        [sys.executable, "manage.py", "assess", "-"],
+        cwd=root,
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=_environment_without_keys(),
+        check=False,
+    )
+    assert command.returncode == 0, command.stderr[-500:]
+    assert json.loads(command.stdout)["burden_ratio"] == 30
+    server = subprocess.run(
+        [sys.executable, "-c", "import sumida_kokuho.wsgi"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=_environment_without_keys(),
+        check=False,
+    )
+    assert server.returncode != 0
+    assert "Set SECRET_KEY" in server.stderr
