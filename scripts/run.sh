@@ -25,8 +25,10 @@ PORT="${PORT:-8000}"
 cat <<MSG
 
   Sumida Kokuho is running at  http://$HOST:$PORT/
-  Staff sign-in:               http://$HOST:$PORT/admin/
-  Demo sign-in:                the user name and password that seed_demo printed above.
+  Staff sign-in:               http://$HOST:$PORT/staff/login/  (also /admin/)
+  Demo sign-in:                the user name and password that seed_demo printed above;
+                               the 6-digit code: DEBUG=true .venv/bin/python manage.py demo_code admin
+  Resident portal:             http://$HOST:$PORT/portal/
   Stop with Ctrl+C.
 
 MSG
