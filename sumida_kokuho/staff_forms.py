@@ -8,7 +8,6 @@ message, so the form never tells which of the three was wrong.
 from __future__ import annotations
 
 import unicodedata
-from datetime import date
 from typing import Any, NoReturn
 
 from django import forms
@@ -19,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from eligibility.counter.fields import JapaneseDateField
 from sumida_kokuho.models import AuditAction
 from sumida_kokuho.roles import COUNTERS
-from sumida_kokuho.wareki import DateParseError, parse_japanese_date
 
 SIGN_IN_REFUSED = _(
     "The user name, password or code is not right. Check them and try again. "
@@ -159,26 +158,6 @@ class PersonSearchForm(StaffForm):
     )
 
 
-class JapaneseDateField(forms.CharField):
-    """A date typed in 西暦 or 和暦, full or half width (anything `parse_japanese_date` reads)."""
-
-    default_error_messages = {
-        "invalid": _("Enter a date like 2025-09-30, R7.9.30 or 令和7年9月30日."),
-        "no_such_day": _("There is no such day. Check the month and the day."),
-        "outside_era": _("That year is outside the era. Check the era and the year."),
-    }
-
-    def to_python(self, value: Any) -> date | None:  # type: ignore[override]
-        text = super().to_python(value)
-        if not text:
-            return None
-        try:
-            return parse_japanese_date(text)
-        except DateParseError as error:
-            code = error.code if error.code in self.error_messages else "invalid"
-            raise ValidationError(self.error_messages[code], code=code) from None
-
-
 KNOWN_ACTIONS = (
     *AuditAction.values,
     "search",
@@ -223,8 +202,12 @@ class AuditFilterForm(StaffForm):
         required=False,
         choices=lambda: [("", _("Any counter")), *((c.code, c.label) for c in COUNTERS)],
     )
-    date_from = JapaneseDateField(label=_("From (date)"), required=False, help_text=DATE_HINT)
-    date_to = JapaneseDateField(label=_("To (date, included)"), required=False, help_text=DATE_HINT)
+    date_from = JapaneseDateField(
+        label=_("From (date)"), noun=_("the start date"), required=False, help_text=DATE_HINT
+    )
+    date_to = JapaneseDateField(
+        label=_("To (date, included)"), noun=_("the end date"), required=False, help_text=DATE_HINT
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
