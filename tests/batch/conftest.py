@@ -34,14 +34,19 @@ def make_population(households: int = 3) -> dict[str, list[Any]]:
     due: dict[str, list[Any]] = {"certificate": [], "notice": []}
     for _ in range(households):
         household = HouseholdFactory()
-        head = InsuredPersonFactory(household=household, relation="householder")
+        head = InsuredPersonFactory(
+            household=household, relation="householder", birth_date=date(1981, 6, 15)
+        )
         EnrolmentFactory(person=head, enrolled_on=date(2026, 11, 10), reason="move_in")
         MyNumberCardFactory(person=head, registered_on=date(2023, 5, 10))
-        member = InsuredPersonFactory(household=household, relation="child")
+        member = InsuredPersonFactory(
+            household=household, relation="child", birth_date=date(2012, 6, 15)
+        )
         EnrolmentFactory(person=member, enrolled_on=date(2026, 11, 10), reason="move_in")
         due["notice"].append(head)
         due["certificate"].append(member)
-    settled = InsuredPersonFactory(relation="householder")
+    # Fixed birth dates: a random one could make someone turn 70 or 75 this month (due).
+    settled = InsuredPersonFactory(relation="householder", birth_date=date(1980, 6, 15))
     EnrolmentFactory(person=settled, enrolled_on=date(2020, 4, 1))
     CertificateFactory(person=settled, issued_on=date(2025, 9, 1), valid_until=date(2027, 9, 30))
     return due
