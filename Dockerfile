@@ -17,10 +17,10 @@ RUN apt-get update \
        gcc swig libpcsclite-dev \
     && rm -rf /var/lib/apt/lists/*
 
-# Dependencies first, from pyproject.toml alone, so code changes do not reinstall them.
-# ([tool.setuptools] packages = [] : installing the project installs only its dependencies.)
-COPY pyproject.toml ./
-RUN pip install . && rm -rf build *.egg-info
+# Dependencies first, from the hash-pinned runtime lock alone (scripts/lock.sh writes it from
+# pyproject.toml), so code changes do not reinstall them; every file must match its hash.
+COPY requirements/runtime.txt ./requirements/
+RUN pip install --require-hashes -r requirements/runtime.txt
 
 COPY . .
 

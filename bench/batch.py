@@ -6,9 +6,9 @@
 
 Migrates, seeds N persons with `seed_demo --persons N` (topped up only), deletes earlier bench
 runs (their documents stay: use a fresh database for repeatable figures), then:
-1. plans a run (persons/s, peak RSS of this process);
+1. plans a run with 1 and then 2 processes (`--plan-workers 1,2`; persons/s, peak RSS);
 2. executes half the chunks with 1 worker process, the other half with 2 at once
-   (documents/s issued *and* rendered; peak RSS of the workers);
+   (documents/s issued *and* rendered into the print files; peak RSS of the workers);
 3. renders every print file again from the stored snapshots, in 1 and then 2 processes
    (documents/s rendered into merged files: the rendering alone).
 Use a database of its own.
@@ -48,6 +48,16 @@ def rss_mb(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (not the database server's): on a
+    shared machine wall-clock rates fall with the load, CPU rates much less."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def workers(run_id: int, count: int, max_chunks: int | None) -> float:
     args = [
         sys.executable,
@@ -80,6 +90,12 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=20000)
     parser.add_argument("--as-of", type=date.fromisoformat, default=date(2026, 11, 25))
     parser.add_argument("--chunk-size", type=int, default=1000)
+    parser.add_argument(
+        "--plan-workers",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 2],
+        help="plan once per count of processes, e.g. 1,2 (the last plan is executed)",
+    )
     parser.add_argument("--render-child", nargs="*", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.render_child is not None:
@@ -89,25 +105,49 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     t = time.perf_counter()
-    call_command(
-        "seed_demo", "--persons", str(args.persons), "--as-of", args.as_of.isoformat(), verbosity=0
+    # In a process of its own, so that the peak RSS printed below is planning's, not seeding's.
+    subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            str(ROOT / "manage.py"),
+            "seed_demo",
+            "--persons",
+            str(args.persons),
+            "--as-of",
+            args.as_of.isoformat(),
+            "--no-admin",
+            "--verbosity",
+            "0",
+        ],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     print(f"seeded/topped up to {args.persons} persons in {time.perf_counter() - t:.1f} s")
-    IssuanceRun.objects.filter(kind=IssuanceRun.Kind.ON_DEMAND).delete()
-
-    t = time.perf_counter()
-    run = plan_run(
-        period=args.as_of,
-        kind=IssuanceRun.Kind.ON_DEMAND,
-        as_of=args.as_of,
-        by=None,
-        chunk_size=args.chunk_size,
-    ).run
-    planning = time.perf_counter() - t
-    print(
-        f"plan: {run.assessed} persons in {planning:.1f} s = {run.assessed / planning:,.0f} "
-        f"persons/s; {run.planned} documents due {run.counts}; peak RSS {rss_mb():.0f} MB"
-    )
+    plan_figures = []
+    for count in args.plan_workers:
+        IssuanceRun.objects.filter(kind=IssuanceRun.Kind.ON_DEMAND).delete()
+        t, cpu = time.perf_counter(), cpu_seconds()
+        run = plan_run(
+            period=args.as_of,
+            kind=IssuanceRun.Kind.ON_DEMAND,
+            as_of=args.as_of,
+            by=None,
+            chunk_size=args.chunk_size,
+            workers=count,
+        ).run
+        planning, cpu = time.perf_counter() - t, cpu_seconds() - cpu
+        plan_figures.append((count, run.assessed / planning))
+        print(
+            f"plan, {count} process(es): {run.assessed:,} persons in {planning:.1f} s = "
+            f"{run.assessed / planning:,.0f} persons/s ({run.assessed / cpu:,.0f} per CPU-second "
+            f"of Python, {cpu:.1f} s); {run.planned:,} documents due; "
+            f"peak RSS {rss_mb():.0f} MB (this process; the workers hold one key range each)"
+        )
+    print(f"documents due by reason: {run.counts}")
+    if len(plan_figures) > 1:
+        (w1, r1), (w2, r2) = plan_figures[0], plan_figures[-1]
+        print(f"plan speed-up {w2} vs {w1} process(es): {r2 / r1:.2f}x")
 
     from django.conf import settings
 
@@ -116,15 +156,22 @@ def main() -> None:
     start_run(run=run, by=None, enqueue=False)
     chunks = IssuanceChunk.objects.filter(run=run).count()
     half = max(1, chunks // 2)
+    cpu = cpu_seconds()
     one = workers(run.pk, 1, half)
+    cpu1 = cpu_seconds() - cpu
     done1 = IssuanceItem.objects.filter(run=run, status__in=["done", "failed"]).count()
+    cpu = cpu_seconds()
     two = workers(run.pk, 2, None)
+    cpu2 = cpu_seconds() - cpu
     done2 = IssuanceItem.objects.filter(run=run, status__in=["done", "failed"]).count() - done1
     failed = IssuanceItem.objects.filter(run=run, status="failed").count()
     print(
-        f"execute (issue + render), {chunks} chunks: 1 worker {done1 / one:,.0f} docs/s "
-        f"({done1} in {one:.1f} s); 2 workers {done2 / two:,.0f} docs/s ({done2} in {two:.1f} s);"
-        f" failed {failed}; peak worker RSS {rss_mb(resource.RUSAGE_CHILDREN):.0f} MB"
+        f"execute (issue + render into print files), {chunks} chunks: 1 worker "
+        f"{done1 / one:,.0f} docs/s ({done1} in {one:.1f} s); 2 workers {done2 / two:,.0f} docs/s"
+        f" ({done2} in {two:.1f} s); speed-up {done2 / two / max(done1 / one, 1e-9):.2f}x; "
+        f"failed {failed}; peak worker RSS {rss_mb(resource.RUSAGE_CHILDREN):.0f} MB; "
+        f"{(done1 + done2) / (cpu1 + cpu2):,.0f} docs per CPU-second of the workers (start-up "
+        f"included)"
     )
 
     ids = list(IssuanceChunk.objects.filter(run=run).order_by("seq").values_list("pk", flat=True))
@@ -140,10 +187,11 @@ def main() -> None:
     docs2 = sum(int(p.communicate()[0]) for p in procs)
     r2 = time.perf_counter() - t
     print(
-        f"render only (merged print files from snapshots, mixed kinds): 1 process "
+        f"render only (print files from stored snapshots, mixed kinds): 1 process "
         f"{docs / r1:,.0f} docs/s ({docs} in {r1:.1f} s incl. start-up); 2 processes "
         f"{docs2 / r2:,.0f} docs/s; peak RSS {rss_mb(resource.RUSAGE_CHILDREN):.0f} MB"
     )
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (1 min)")
 
 
 if __name__ == "__main__":

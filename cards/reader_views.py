@@ -27,6 +27,7 @@ from sumida_kokuho import audit
 from sumida_kokuho.access import staff_required
 from sumida_kokuho.models import AuditAction, AuditEvent
 from sumida_kokuho.roles import COUNTER_CODES, counter_label
+from sumida_kokuho.security import passive
 
 VIEW_PERSON = "eligibility.view_insuredperson"
 # The reader process writes its state at least every 10 s; older than this, it is not running.
@@ -235,6 +236,7 @@ def start_verification(request: HttpRequest, counter: str) -> HttpResponse:
     return render(request, "reader/counter.html", context, status=400)
 
 
+@passive  # the page polls it: not activity for the idle timeout
 @require_GET
 @staff_required(VIEW_PERSON)
 def latest_verification(request: HttpRequest, counter: str) -> JsonResponse:

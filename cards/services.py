@@ -9,6 +9,7 @@ certificate (ADR 0006).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -24,7 +25,7 @@ from eligibility.models import InsuredPerson
 from eligibility.rules.assessment import Assessment, DocumentDue
 from eligibility.rules.dates import ONE_DAY
 from eligibility.rules.engine import assess
-from eligibility.rules.facts import DocumentKind
+from eligibility.rules.facts import DocumentKind, PersonFacts
 from eligibility.rules.policy import policy_at
 from eligibility.rules.validity import certificate_validity
 from eligibility.services import Actor, acting_user, fresh_assessment, lock_person, refuse
@@ -119,10 +120,64 @@ def printed_burden_ratio(
     Assessed on `starts_on` from the records as they stand then, so a redetermination that
     takes effect on that day (1 August) is the one printed.
     """
+    return ratio_on_start(assessment, starts_on, lambda day: build_person_facts(person, day))
+
+
+def ratio_on_start(
+    assessment: Assessment, starts_on: date, facts_on: Callable[[date], PersonFacts]
+) -> int | None:
+    """`printed_burden_ratio` with the person's facts on a day from `facts_on` (the batch
+    builds them from rows it already holds)."""
     on_start = assessment
     if starts_on != assessment.as_of:
-        on_start = assess(build_person_facts(person, starts_on), starts_on)
+        on_start = assess(facts_on(starts_on), starts_on)
     return on_start.burden_ratio if on_start.elderly_recipient else None
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateTerms:
+    """What a new certificate says: decided by `certificate_terms` for the counter and the batch
+    alike."""
+
+    reason: str
+    rule_ids: list[str]
+    valid_until: date
+    burden_ratio: int | None
+    special_medical_expenses: bool
+
+
+def certificate_terms(
+    *,
+    assessment: Assessment,
+    birth_date: date,
+    reason: str | None,
+    facts_on: Callable[[date], PersonFacts],
+) -> CertificateTerms:
+    """Reason, rule ids, validity and printed ratio of a certificate issued on the assessment's
+    day; refused when coverage ends before it would take effect."""
+    choice = document_reason(assessment, DocumentKind.CERTIFICATE, reason)
+    starts_on = choice.starts_on
+    validity = certificate_validity(birth_date, starts_on)
+    valid_until = validity.valid_until
+    ends = assessment.milestones.coverage_ends_on
+    if ends is not None and ends - ONE_DAY < valid_until:
+        valid_until = ends - ONE_DAY
+    if valid_until < starts_on:
+        raise refuse(
+            NON_FIELD_ERRORS,
+            _("Coverage ends before the certificate would take effect (%(day)s)."),
+            "ends_before_start",
+            day=starts_on,
+        )
+    return CertificateTerms(
+        reason=choice.reason,
+        rule_ids=_unique(choice.rules + validity.rules),
+        valid_until=valid_until,
+        burden_ratio=ratio_on_start(assessment, starts_on, facts_on),
+        special_medical_expenses=any(
+            note.code == "special_medical_expenses" for note in assessment.notes
+        ),
+    )
 
 
 def _unique(ids: tuple[str, ...]) -> list[str]:
@@ -155,7 +210,31 @@ def next_certificate_number(issued_on: date) -> str:
         )
         counter.update(last_value=F("last_value") + 1)
     value = counter.values_list("last_value", flat=True).get()
+    return certificate_number(fiscal_year, value)
+
+
+def certificate_number(fiscal_year: int, value: int) -> str:
     return f"{fiscal_year}-{value:07d}"
+
+
+def reserve_certificate_numbers(count: int, issued_on: date) -> int:
+    """Reserve `count` consecutive numbers of the fiscal year of `issued_on` in one UPDATE of
+    the counter; returns the first. For the batch (ADR 0013): it commits the block in a short
+    transaction of its own and records it on its chunk, so the counter row is not held while
+    the chunk is issued and printed; a retried chunk reuses its block."""
+    if count < 1:
+        raise ValueError("Reserve at least one number.")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("Certificate numbers are reserved inside a transaction.")
+    fiscal_year = fiscal_year_of(issued_on)
+    counter = DocumentCounter.objects.filter(kind=CERTIFICATE_COUNTER, fiscal_year=fiscal_year)
+    if not counter.update(last_value=F("last_value") + count):
+        DocumentCounter.objects.bulk_create(
+            [DocumentCounter(kind=CERTIFICATE_COUNTER, fiscal_year=fiscal_year)],
+            ignore_conflicts=True,
+        )
+        counter.update(last_value=F("last_value") + count)
+    return counter.values_list("last_value", flat=True).get() - count + 1
 
 
 # --- issue and void -----------------------------------------------------------------------------
@@ -189,20 +268,13 @@ def issue_certificate(
             and (reason is None or active.reason == reason)
         ):
             return active
-        choice = document_reason(assessment, DocumentKind.CERTIFICATE, reason)
-        reason, starts_on = choice.reason, choice.starts_on
-        validity = certificate_validity(stored.birth_date, starts_on)
-        valid_until = validity.valid_until
-        ends = assessment.milestones.coverage_ends_on
-        if ends is not None and ends - ONE_DAY < valid_until:
-            valid_until = ends - ONE_DAY
-        if valid_until < starts_on:
-            raise refuse(
-                NON_FIELD_ERRORS,
-                _("Coverage ends before the certificate would take effect (%(day)s)."),
-                "ends_before_start",
-                day=starts_on,
-            )
+        terms = certificate_terms(
+            assessment=assessment,
+            birth_date=stored.birth_date,
+            reason=reason,
+            facts_on=lambda day: build_person_facts(stored, day),
+        )
+        reason = terms.reason
         if active is not None:
             if as_of < active.issued_on:
                 raise refuse(
@@ -223,13 +295,11 @@ def issue_certificate(
             person=stored,
             number=next_certificate_number(as_of),
             issued_on=as_of,
-            valid_until=valid_until,
+            valid_until=terms.valid_until,
             reason=reason,
-            rule_ids=_unique(choice.rules + validity.rules),
-            burden_ratio=printed_burden_ratio(stored, assessment, starts_on),
-            special_medical_expenses=any(
-                note.code == "special_medical_expenses" for note in assessment.notes
-            ),
+            rule_ids=terms.rule_ids,
+            burden_ratio=terms.burden_ratio,
+            special_medical_expenses=terms.special_medical_expenses,
             issued_by=acting_user(by),
         )
         if active is not None:

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from eligibility.assess_api import assess_payload
 from sumida_kokuho.access import is_signed_in_staff
 from sumida_kokuho.models import ApiToken
+from sumida_kokuho.security import API_TOKEN_FAILURES_BY_ADDRESS, client_address, public
 
 
 def _error(status: int, field: str, message: str) -> JsonResponse:
@@ -35,8 +36,15 @@ def _refusal(request: HttpRequest) -> JsonResponse | None:
     """None when the caller may assess: a valid API token, or a verified staff session with CSRF."""
     plain = _token(request)
     if plain is not None:
+        address = client_address(request)
+        # Guessing tokens: after 10 wrong ones from an address, 15 minutes of 429s.
+        if API_TOKEN_FAILURES_BY_ADDRESS.exceeded(address):
+            response = _error(429, "Authorization", _("Too many attempts. Try again later."))
+            response["Retry-After"] = "900"
+            return response
         token = ApiToken.authenticate(plain)
         if token is None:
+            API_TOKEN_FAILURES_BY_ADDRESS.hit(address)
             return _error(401, "Authorization", _("The API token is not valid."))
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
         return None
@@ -50,6 +58,7 @@ def _refusal(request: HttpRequest) -> JsonResponse | None:
     return None
 
 
+@public
 @csrf_exempt  # token callers have no cookie; session callers are checked in _refusal
 @require_POST
 def assess_view(request: HttpRequest) -> JsonResponse:

@@ -10,6 +10,7 @@ app_name = "batch"
 
 urlpatterns: list[URLPattern] = [
     path("", batch_views.runs, name="runs"),
+    path("plan/", batch_views.plan, name="plan"),
     path("<int:pk>/", batch_views.run_page, name="run"),
     path("<int:pk>/progress.json", batch_views.run_progress_json, name="progress"),
     path("<int:pk>/approve/", batch_views.approve, name="approve"),

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.forms.utils import ErrorDict
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from notices.imports import storage
@@ -17,8 +18,9 @@ from notices.models import ImportRun
 from sumida_kokuho.wareki import DateParseError, parse_japanese_date
 
 
-def upload_limit_mb() -> int:
-    return storage.max_upload_bytes() // (1024 * 1024)
+def upload_limit() -> str:
+    """The upload limit as people read it ("200.0 MB", "100 bytes"), in the active language."""
+    return filesizeformat(storage.max_upload_bytes())
 
 
 class UploadForm(forms.Form):
@@ -45,9 +47,9 @@ class UploadForm(forms.Form):
         uploaded = self.cleaned_data["file"]
         if uploaded.size > storage.max_upload_bytes():
             raise forms.ValidationError(
-                _("The file is larger than %(limit)s MB."),
+                _("The file is larger than the limit of %(limit)s."),
                 code="too_large",
-                params={"limit": upload_limit_mb()},
+                params={"limit": upload_limit()},
             )
         if uploaded.size == 0:
             raise forms.ValidationError(_("The file is empty."), code="empty")

@@ -9,7 +9,6 @@ tables with server-drawn SVG charts, each exportable as CSV.
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterator
 from functools import wraps
 from pathlib import Path
@@ -31,12 +30,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from notices.data_forms import ConfirmForm, StatisticsForm, UploadForm, upload_limit_mb
+from notices.data_forms import ConfirmForm, StatisticsForm, UploadForm, upload_limit
 from notices.imports import background, engine, storage
 from notices.imports.base import Change
 from notices.imports.errors import LineError
 from notices.models import ImportRun
 from notices.stats.tables import TABLES, all_tables, cache_seconds, forget
+from sumida_kokuho import csvsafe
 from sumida_kokuho.access import current_counter, staff_required
 from sumida_kokuho.audit import record
 from sumida_kokuho.roles import Role, counter_label, roles_of
@@ -114,14 +114,14 @@ class _SizeLimit(FileUploadHandler):
 
 def _too_large(request: HttpRequest) -> HttpResponse:
     form = UploadForm.refused(
-        _("The file is larger than %(limit)s MB.") % {"limit": upload_limit_mb()}
+        _("The file is larger than the limit of %(limit)s.") % {"limit": upload_limit()}
     )
     return _imports_page(request, form, status=413)
 
 
 def _imports_page(request: HttpRequest, form: UploadForm, *, status: int = 200) -> HttpResponse:
     runs = ImportRun.objects.select_related("by")[:20]
-    context = {"form": form, "runs": runs, "limit": upload_limit_mb(), **_chrome(request)}
+    context = {"form": form, "runs": runs, "limit": upload_limit(), **_chrome(request)}
     return render(request, "data/imports.html", context, status=status)
 
 
@@ -242,26 +242,9 @@ def discard_import(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("data:imports")
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-# Spreadsheet programs run cells that start with these as formulas (CSV injection).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 def _csv(header: list[str], rows: Iterator[list[Any]]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield "\ufeff"  # so that spreadsheet programs read UTF-8 (Japanese text)
-    yield writer.writerow([_cell(title) for title in header])
-    for row in rows:
-        yield writer.writerow([_cell(value) for value in row])
+    # Cells that a spreadsheet would run as formulas are escaped (sumida_kokuho.csvsafe).
+    return csvsafe.stream_lines(header, rows)
 
 
 @require_safe

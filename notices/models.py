@@ -236,6 +236,11 @@ class IssuanceChunk(models.Model):
     lease_until = models.DateTimeField(_("lease until"), null=True, blank=True)
     items_count = models.PositiveIntegerField(_("items"), default=0)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The block of certificate numbers reserved for this chunk's certificates, in item order
+    # (ADR 0013): reserved once, reused by every retry, so numbers are unique and a crash does
+    # not burn a second block.
+    numbers_from = models.PositiveIntegerField(_("first certificate number"), null=True, blank=True)
+    numbers_count = models.PositiveIntegerField(_("certificate numbers reserved"), default=0)
 
     class Meta:
         verbose_name = _("issuance chunk")
@@ -303,6 +308,15 @@ class IssuanceItem(models.Model):
         Notice,
         verbose_name=_("notice"),
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # The one-time portal code printed with the document (only its hash is stored, on the code).
+    activation_code = models.OneToOneField(
+        "sumida_kokuho.ActivationCode",
+        verbose_name=_("activation code"),
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",

@@ -1,6 +1,8 @@
 # Shared set-up for scripts/run.sh and scripts/test.sh (sourced, not run).
-# Creates .venv, installs the dependencies declared in pyproject.toml, and skips the install when
-# pyproject.toml has not changed since the last one (a stamp file keyed on its hash).
+# Creates .venv and installs the locked dependencies (requirements/dev.txt: pyproject.toml's, test
+# extras included, each pinned with its hashes; scripts/lock.sh writes it), and skips the install
+# when neither the lock nor pyproject.toml has changed since the last one (a stamp of their hashes).
+# The build's own tools (uv, pip-audit, cyclonedx-bom, locust) go into .venv-tools: ensure_tools.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -91,20 +93,59 @@ ensure_venv() {
         fi
     fi
     local stamp=.venv/.sumida-kokuho-deps hash
-    hash="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+    hash="$(cat requirements/dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
     if [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
         return
     fi
-    say "Installing dependencies from pyproject.toml (project and test extras)"
-    # The project is not an installable package ([tool.setuptools] packages = []): install what it
-    # depends on, read straight from pyproject.toml, so no build directory or egg-info is left behind.
-    .venv/bin/python - <<'PY' > .venv/requirements.txt
-import tomllib
-project = tomllib.load(open("pyproject.toml", "rb"))["project"]
-for requirement in project["dependencies"] + project["optional-dependencies"]["test"]:
-    print(requirement)
-PY
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r .venv/requirements.txt
+    say "Installing the locked dependencies (requirements/dev.txt, hash-checked)"
+    # The project itself is not an installable package ([tool.setuptools] packages = []): it runs
+    # from this folder, so only what it depends on is installed. Every file pip fetches must match
+    # a hash in the lock, whichever index it comes from.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+        -r requirements/dev.txt
+    # A dependency added to pyproject.toml but not locked yet (scripts/lock.sh not run): install
+    # it unpinned so work goes on and say so loudly; under CI fail (tests/test_lock.py fails too).
+    local unlocked
+    unlocked="$(.venv/bin/python scripts/unlocked.py requirements/dev.txt)"
+    if [ -n "$unlocked" ]; then
+        echo "pyproject.toml lists dependencies that requirements/dev.txt does not lock:" >&2
+        sed 's/^/    /' <<<"$unlocked" >&2
+        echo "Run: bash scripts/lock.sh   (and commit requirements/)" >&2
+        if [ "${CI:-}" = true ]; then
+            exit 1
+        fi
+        local -a unlocked_list
+        mapfile -t unlocked_list <<<"$unlocked"
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check "${unlocked_list[@]}"
+    fi
+    echo "$hash" > "$stamp"
+}
+
+# The build's tools in their own venv, .venv-tools, from requirements/tools.txt (hash-checked), so
+# none of them (or their dependencies) lands next to the application's. Quick when up to date.
+ensure_tools() {
+    ensure_python
+    if [ ! -x .venv-tools/bin/python ]; then
+        say "Creating .venv-tools"
+        if ! python3 -m venv .venv-tools 2>/dev/null; then
+            rm -rf .venv-tools
+            apt_install python3-venv
+            python3 -m venv .venv-tools
+        fi
+    fi
+    local stamp=.venv-tools/.sumida-kokuho-tools hash
+    if [ ! -f requirements/tools.txt ]; then  # the very first lock: uv alone, to write tools.txt
+        [ -x .venv-tools/bin/uv ] || .venv-tools/bin/python -m pip install --quiet \
+            --disable-pip-version-check uv
+        return
+    fi
+    hash="$(sha256sum requirements/tools.txt | cut -d' ' -f1)"
+    if [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
+        return
+    fi
+    say "Installing the build tools into .venv-tools (requirements/tools.txt, hash-checked)"
+    .venv-tools/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+        -r requirements/tools.txt
     echo "$hash" > "$stamp"
 }
 

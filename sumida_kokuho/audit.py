@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from statistics import median
 from typing import Any
 
 from django.db import models
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractHour, ExtractWeekDay
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from sumida_kokuho.models import AuditAction, AuditEvent
+from sumida_kokuho.mynumber import redact_my_numbers
 
 # A 12-digit run may be a My Number typed into a search box; it must not reach the trail.
 _MY_NUMBER_LIKE = re.compile(r"\d{12}")
@@ -23,6 +30,24 @@ _MY_NUMBER_LIKE = re.compile(r"\d{12}")
 
 def _redact(text: str) -> str:
     return _MY_NUMBER_LIKE.sub("[redacted]", text)
+
+
+# Checksums (hex digits) identify files in the trail; a run of 12 decimal digits in one is chance.
+_DIGEST_KEYS = frozenset({"sha256", "checksum"})
+
+
+def _without_my_numbers(value: Any) -> Any:
+    """The detail with every My Number in its text replaced (the trail holds none, ever)."""
+    if isinstance(value, str):
+        return redact_my_numbers(value)
+    if isinstance(value, dict):
+        return {
+            key: item if key in _DIGEST_KEYS else _without_my_numbers(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_without_my_numbers(item) for item in value]
+    return value
 
 
 def _actor_or_none(actor: Any) -> Any:
@@ -70,7 +95,7 @@ def record(
         person_id=person.pk if person is not None else None,
         household_id=household_id,
         counter=counter,
-        detail=detail or {},
+        detail=_without_my_numbers(detail or {}),
     )
 
 
@@ -160,3 +185,127 @@ def _deleted_forms_objects(formset: Any) -> Iterable[models.Model]:
     if not formset.can_delete:
         return []
     return [form.instance for form in formset.deleted_forms if form.instance.pk is not None]
+
+
+# --- the monthly access review ------------------------------------------------------------------
+#
+# PPC's guideline asks that access records be analysed periodically. Once a month a supervisor
+# reads, per staff member, how many person and household records they opened and changed, and
+# looks into the ones flagged by a rule simple enough to explain to the clerk concerned:
+#
+# 1. volume: views (or changes) more than REVIEW_FACTOR times the median of the staff members
+#    active that month, and at least REVIEW_FLOOR of them (so a quiet month flags nobody);
+# 2. hours: any view of a person or household outside REVIEW_HOURS (Tokyo time), or on a
+#    Saturday or Sunday, when no counter is open.
+
+REVIEW_FACTOR = 3
+REVIEW_FLOOR = 20
+REVIEW_HOURS = (8, 20)  # from 08:00 to before 20:00
+# Reading a record: opening it, assessing it, or taking it away as a download or a print.
+READ_ACTIONS = ("view", "assess", "download", "print", "export")
+# Neither reading nor changing a record; every other action on a record counts as a change.
+OTHER_ACTIONS = (
+    "search",
+    "denied",
+    "sign_in",
+    "sign_out",
+    "sign_in_refused",
+    "enrol_second_factor",
+)
+
+
+@dataclass(frozen=True)
+class ReviewRow:
+    username: str
+    name: str
+    views: int
+    persons_viewed: int
+    changes: int
+    searches: int
+    off_hours_views: int
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AccessReview:
+    month: date  # the first day
+    rows: list[ReviewRow]
+    median_views: float
+    median_changes: float
+
+    @property
+    def flagged(self) -> list[ReviewRow]:
+        return [row for row in self.rows if row.flags]
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The month's first instant and the next month's, in Tokyo time."""
+    first = month.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    zone = timezone.get_current_timezone()
+    return (
+        datetime.combine(first, time.min, tzinfo=zone),
+        datetime.combine(following, time.min, tzinfo=zone),
+    )
+
+
+def access_review(month: date) -> AccessReview:
+    """Per staff member, the month's person and household views and changes, with flags."""
+    start, end = month_bounds(month)
+    zone = timezone.get_current_timezone()
+    events = AuditEvent.objects.filter(at__gte=start, at__lt=end, actor__is_staff=True)
+    on_record = Q(person_id__isnull=False) | Q(household_id__isnull=False)
+    read = Q(action__in=READ_ACTIONS) & on_record
+    hour = ExtractHour("at", tzinfo=zone)
+    weekday = ExtractWeekDay("at", tzinfo=zone)  # 1 = Sunday … 7 = Saturday
+    counts = (
+        events.annotate(hour=hour, weekday=weekday)
+        .values("actor", "actor__username", "actor__first_name", "actor__last_name")
+        .annotate(
+            views=Count("pk", filter=read),
+            persons_viewed=Count("person_id", filter=read, distinct=True),
+            changes=Count("pk", filter=on_record & ~Q(action__in=(*READ_ACTIONS, *OTHER_ACTIONS))),
+            searches=Count("pk", filter=Q(action="search")),
+            off_hours_views=Count(
+                "pk",
+                filter=read
+                & (
+                    Q(hour__lt=REVIEW_HOURS[0])
+                    | Q(hour__gte=REVIEW_HOURS[1])
+                    | Q(weekday__in=(1, 7))
+                ),
+            ),
+        )
+        .order_by("actor__username")
+    )
+    found = list(counts)
+    median_views = float(median([c["views"] for c in found])) if found else 0.0
+    median_changes = float(median([c["changes"] for c in found])) if found else 0.0
+    rows = []
+    for c in found:
+        flags = []
+        if c["views"] >= REVIEW_FLOOR and c["views"] > REVIEW_FACTOR * median_views:
+            flags.append("views")
+        if c["changes"] >= REVIEW_FLOOR and c["changes"] > REVIEW_FACTOR * median_changes:
+            flags.append("changes")
+        if c["off_hours_views"]:
+            flags.append("hours")
+        name = f"{c['actor__last_name']} {c['actor__first_name']}".strip()
+        rows.append(
+            ReviewRow(
+                username=c["actor__username"],
+                name=name,
+                views=c["views"],
+                persons_viewed=c["persons_viewed"],
+                changes=c["changes"],
+                searches=c["searches"],
+                off_hours_views=c["off_hours_views"],
+                flags=tuple(flags),
+            )
+        )
+    return AccessReview(
+        month=month.replace(day=1),
+        rows=rows,
+        median_views=median_views,
+        median_changes=median_changes,
+    )

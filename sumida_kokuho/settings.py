@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp import constants as csp_constants
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "csp",
     "sumida_kokuho.apps.SumidaKokuhoConfig",
     "eligibility",
     "cards",
@@ -77,6 +79,8 @@ if FAKE_OIDC:
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp 4): the policy is CONTENT_SECURITY_POLICY below.
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +89,13 @@ MIDDLEWARE = [
     # Marks request.user verified (user.is_verified()) once a second factor matched this session.
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Signs out after 30 idle minutes or 12 hours in all (staff and residents alike).
+    "sumida_kokuho.middleware.SessionTimeoutMiddleware",
+    # Sign-in required by default: views marked public (sumida_kokuho.security.public) are the
+    # exceptions; anonymous visitors go to the residents', the admin's or the staff's sign-in.
+    "sumida_kokuho.middleware.LoginRequiredMiddleware",
+    # Cache-Control: no-store on every response to a signed-in user.
+    "sumida_kokuho.middleware.NoStoreForSignedInMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks: turns a lockout flagged during authentication into its response.
     "axes.middleware.AxesMiddleware",
@@ -103,6 +114,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # {{ CSP_NONCE }}: the nonce of this response's policy, for the rare inline tag.
+                "csp.context_processors.nonce",
             ],
             "builtins": ["sumida_kokuho.templatetags.wareki"],
         },
@@ -128,6 +141,12 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The cache holds the rate limits of sumida_kokuho.security (and the fake provider's used codes).
+# Process memory by default; with several server processes (gunicorn workers) set a cache they
+# share, e.g. CACHE_URL=filecache:///var/tmp/sumida-kokuho-cache on one host, so that a limit is
+# not multiplied by the number of workers.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,7 +177,8 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+# The lockout page (429): the portal's own under /portal/, a general one for staff and admin.
+AXES_LOCKOUT_CALLABLE = "sumida_kokuho.security.lockout_response"
 AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0) or None
 AXES_VERBOSE = False
 
@@ -209,23 +229,62 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "sumida_kokuho" / "static"]
 
-# Cookies and transport: secure unless developing locally.
+# Cookies and transport: secure unless developing locally (see the README's security section).
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# Browsers accept a `__Host-` cookie only when it is Secure, has Path=/ and no Domain, so it can
+# be neither set over plain HTTP nor shadowed by a sibling subdomain. The prefix follows the
+# Secure flag: production gets `__Host-sessionid`, the plain-HTTP demo keeps `sessionid`.
+SESSION_COOKIE_NAME = "__Host-sessionid" if SESSION_COOKIE_SECURE else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if CSRF_COOKIE_SECURE else "csrftoken"
+SESSION_COOKIE_PATH = CSRF_COOKIE_PATH = "/"
+SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 30 * 60
+CSRF_COOKIE_HTTPONLY = True  # no script reads the token: forms carry it in a hidden field
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+# Sessions end after 30 minutes without a request (sliding: saved on every request) and, by
+# sumida_kokuho.middleware.SessionTimeoutMiddleware, after 12 hours whatever the activity;
+# the middleware checks the idle time itself as well (ASVS 3.3.2).
+SESSION_IDLE_TIMEOUT = 30 * 60
+SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
+# HSTS for a year, on this host and every name under it (nothing under the portal's own name may
+# serve plain HTTP). The `preload` token is sent: it only states consent. A preload-list entry is
+# made for a registrable domain by its owner, and the list requires the token on that domain's
+# own answer, so on the portal's host it lists nothing by itself (SECURE_HSTS_PRELOAD=false drops
+# it; `check --deploy` then warns W021). See the README's security section.
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4; the same dict moves to Django 6's SECURE_CSP). Scripts
+# and styles come from this site's static files; the few inline <style> blocks carry the
+# response's nonce ({{ CSP_NONCE }}); there are no inline scripts or style attributes.
+# tests/test_security_csp.py checks every template for that.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp_constants.SELF],
+        "script-src": [csp_constants.SELF, csp_constants.NONCE],
+        "style-src": [csp_constants.SELF, csp_constants.NONCE],
+        "img-src": [csp_constants.SELF],
+        "font-src": [csp_constants.SELF],
+        "connect-src": [csp_constants.SELF],
+        "object-src": [csp_constants.NONE],
+        "base-uri": [csp_constants.NONE],
+        "form-action": [csp_constants.SELF],
+        "frame-ancestors": [csp_constants.NONE],
+    },
+}
 
 # Staff sign in with a password and a TOTP code (docs/adr/0007-staff-second-factor-and-search.md).
 LOGIN_URL = "staff:login"
@@ -236,12 +295,23 @@ OTP_TOTP_ISSUER = "Sumida Kokuho"
 INSURER_NUMBER = env.str("INSURER_NUMBER", default="131078")
 INSURER_NAME = env.str("INSURER_NAME", default="墨田区")
 
+# Every handler carries the redacting filter (sumida_kokuho/logging.py): PINs, passwords, session
+# ids, CSRF tokens and My Numbers never reach a log line. Django's own loggers ("django",
+# "django.server") are sent to the same handler, replacing Django's default handlers (which lack
+# the filter; its mail_admins handler would mail request data), and propagate no further.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "sumida_kokuho.logging.RedactingFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Background tasks. The database backend queues tasks as rows that any number of

@@ -16,4 +16,6 @@ urlpatterns: list[URLPattern] = [
     path("search/", staff_views.search, name="search"),
     path("audit/", staff_views.audit_trail, name="audit"),
     path("audit/export.csv", staff_views.audit_export, name="audit_export"),
+    path("audit/review/", staff_views.access_review_page, name="access_review"),
+    path("audit/review/export.csv", staff_views.access_review_export, name="access_review_export"),
 ]

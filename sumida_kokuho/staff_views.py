@@ -8,13 +8,12 @@ ten minutes; the session is signed in only once a code from the new device has b
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from base64 import b32encode
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import qrcode
@@ -39,15 +38,24 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 from qrcode.image.svg import SvgPathImage
 
 from eligibility.search import redact_query, search_persons
+from sumida_kokuho import csvsafe
 from sumida_kokuho.access import (
     COUNTER_SESSION_KEY,
     current_counter,
     is_signed_in_staff,
     staff_required,
 )
-from sumida_kokuho.audit import record
+from sumida_kokuho.audit import (
+    REVIEW_FACTOR,
+    REVIEW_FLOOR,
+    REVIEW_HOURS,
+    AccessReview,
+    access_review,
+    record,
+)
 from sumida_kokuho.models import AuditEvent
 from sumida_kokuho.roles import BROWSE_AUDIT, counter_label
+from sumida_kokuho.security import public
 from sumida_kokuho.staff_forms import (
     KNOWN_ACTIONS,
     AuditFilterForm,
@@ -121,6 +129,7 @@ def _start_enrolment(request: HttpRequest, user: Any, counter: str, next_url: st
     }
 
 
+@public
 @sensitive_post_parameters("password", "code")
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -162,6 +171,7 @@ def _pending_enrolment(request: HttpRequest) -> tuple[Any, TOTPDevice, dict[str,
     return (user, device, pending) if device is not None else None
 
 
+@public
 @sensitive_post_parameters("code")
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -193,6 +203,7 @@ def enrol(request: HttpRequest) -> HttpResponse:
     return render(request, "staff/enrol.html", context)
 
 
+@public
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
@@ -303,28 +314,13 @@ CSV_HEADER = (
     gettext_lazy("Counter"),
     gettext_lazy("Detail"),
 )
-# Spreadsheet programs run cells that start with these as formulas (CSV injection, ASVS 5.3.x).
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def escape_csv_cell(value: object) -> str:
-    """The cell as text, with a leading single quote when a spreadsheet would read a formula."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+# Cells that a spreadsheet would run as formulas get a leading quote (OWASP; sumida_kokuho.csvsafe).
+escape_csv_cell = csvsafe.escape_cell
 
 
 def _csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    # A byte order mark, so that spreadsheet programs read the file as UTF-8 (Japanese text).
-    yield "\ufeff"
-    yield writer.writerow([str(title) for title in CSV_HEADER])
-    for event in events:
-        row = [
+    rows = (
+        [
             timezone.localtime(event.at).isoformat(),
             event.actor.get_username() if event.actor else "",
             event.action,
@@ -335,7 +331,9 @@ def _csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:
             event.counter,
             json.dumps(event.detail, ensure_ascii=False, sort_keys=True),
         ]
-        yield writer.writerow([escape_csv_cell(cell) for cell in row])
+        for event in events
+    )
+    return csvsafe.stream_lines([str(title) for title in CSV_HEADER], rows)
 
 
 @require_safe
@@ -355,4 +353,114 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     response = StreamingHttpResponse(_csv_lines(events), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    return response
+
+
+# --- the monthly access review -------------------------------------------------------------------
+
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def parse_month(text: str) -> date | None:
+    """The month "2026-10" as its first day (1 October 2026); None for anything else."""
+    match = _MONTH.fullmatch(text.strip())
+    if match is None or not 1 <= int(match.group(2)) <= 12 or int(match.group(1)) < 2000:
+        return None
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def last_month() -> date:
+    return (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+FLAG_LABELS = {
+    "views": gettext_lazy("many views"),
+    "changes": gettext_lazy("many changes"),
+    "hours": gettext_lazy("views out of hours"),
+}
+
+REVIEW_CSV_HEADER = (
+    gettext_lazy("Month"),
+    gettext_lazy("Clerk"),
+    gettext_lazy("Name"),
+    gettext_lazy("Views"),
+    gettext_lazy("Persons viewed"),
+    gettext_lazy("Changes"),
+    gettext_lazy("Searches"),
+    gettext_lazy("Views out of hours"),
+    gettext_lazy("Flags"),
+)
+
+
+def review_csv_rows(review: AccessReview) -> Iterator[list[object]]:
+    for row in review.rows:
+        yield [
+            review.month.strftime("%Y-%m"),
+            row.username,
+            row.name,
+            row.views,
+            row.persons_viewed,
+            row.changes,
+            row.searches,
+            row.off_hours_views,
+            "; ".join(str(FLAG_LABELS[flag]) for flag in row.flags),
+        ]
+
+
+def _review_month(request: HttpRequest) -> tuple[date | None, str]:
+    text = request.GET.get("month", "")
+    if not text:
+        return last_month(), ""
+    month = parse_month(text)
+    return month, "" if month else _("Enter the month as year-month, for example 2026-10.")
+
+
+@require_safe
+@staff_required(BROWSE_AUDIT)
+def access_review_page(request: HttpRequest) -> HttpResponse:
+    month, error = _review_month(request)
+    review = access_review(month) if month else None
+    if review is not None:
+        record(
+            actor=request.user,
+            action="view",
+            object_type="sumida_kokuho.accessreview",
+            counter=current_counter(request),
+            detail={"month": review.month.strftime("%Y-%m")},
+        )
+    context = {
+        "review": review,
+        "month": month.strftime("%Y-%m") if month else request.GET.get("month", ""),
+        "error": error,
+        "rows": [(row, [FLAG_LABELS[flag] for flag in row.flags]) for row in review.rows]
+        if review
+        else [],
+        "factor": REVIEW_FACTOR,
+        "floor": REVIEW_FLOOR,
+        "hours_from": REVIEW_HOURS[0],
+        "hours_to": REVIEW_HOURS[1],
+        **_chrome(request),
+    }
+    return render(request, "staff/access_review.html", context, status=400 if error else 200)
+
+
+@require_safe
+@staff_required(BROWSE_AUDIT)
+def access_review_export(request: HttpRequest) -> HttpResponse:
+    month, error = _review_month(request)
+    if month is None:
+        return access_review_page(request)
+    review = access_review(month)
+    record(
+        actor=request.user,
+        action="export",
+        object_type="sumida_kokuho.accessreview",
+        counter=current_counter(request),
+        detail={"month": review.month.strftime("%Y-%m")},
+    )
+    header = [str(title) for title in REVIEW_CSV_HEADER]
+    lines = csvsafe.stream_lines(header, review_csv_rows(review))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    name = f"access-review-{review.month:%Y-%m}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -8,8 +8,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.i18n import set_language
 
 from sumida_kokuho import views
+from sumida_kokuho.security import public
 
 admin.site.site_header = _("Sumida City National Health Insurance")
 admin.site.site_title = _("Sumida Kokuho administration")
@@ -17,7 +19,8 @@ admin.site.index_title = _("Administration")
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.home, name="home"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch works for everyone (Django's set_language, marked public).
+    path("i18n/setlang/", public(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]
 

@@ -101,3 +101,12 @@ def _fast_password_hashing():  # type: ignore[no-untyped-def]
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():  # type: ignore[no-untyped-def]
+    """Rate limits (sumida_kokuho.security.RateLimit) count in the cache: each test starts at 0."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -1,6 +1,7 @@
 """The back office: every page renders, search works, and staff access leaves a trail."""
 
 import re
+from datetime import date
 
 import pytest
 from django.apps import apps
@@ -12,7 +13,7 @@ from django.urls import reverse
 
 from cards.models import Certificate, CertificateApplication, DocumentCounter
 from eligibility.models import Household, InsuredPerson, LifeEvent
-from notices.models import ImportRun
+from notices.models import ImportRun, IssuanceChunk, IssuanceItem, IssuanceRun, IssuedFile
 from sumida_kokuho.audit import record
 from sumida_kokuho.models import ActivationCode, ApiToken, AuditEvent, ResidentAccount
 from tests.factories import (
@@ -64,6 +65,21 @@ def person():
     ActivationCode.objects.create(person=person, code_hash="0" * 64)
     DocumentCounter.objects.create(kind="certificate", fiscal_year=2026, last_value=1)
     ImportRun.objects.create(kind="master", file_name="master.csv", sha256="0" * 64)
+    run = IssuanceRun.objects.create(period=date(2026, 11, 1), as_of=date(2026, 11, 25))
+    chunk = IssuanceChunk.objects.create(run=run, document="certificate", seq=1, volume=1)
+    IssuanceItem.objects.create(
+        run=run,
+        chunk=chunk,
+        person=person,
+        household_id_frozen=person.household_id,
+        document="certificate",
+        reason="new_enrolment",
+        trigger_on=date(2026, 11, 10),
+        snapshot={"person": {"address": "押上9-9-9 スナップ荘"}},
+    )
+    IssuedFile.objects.create(
+        run=run, chunk=chunk, kind="print", name="certificate-001.pdf", sha256="0" * 64, size=1
+    )
     ResidentAccount.objects.create(
         user=UserFactory(username="resident@example.com"), person=person, linked_via="activation"
     )
@@ -119,6 +135,10 @@ def test_every_model_of_the_domain_is_in_the_admin():
             "sumida_kokuho.activationcode",
             "sumida_kokuho.residentaccount",
             "notices.importrun",
+            "notices.issuancerun",
+            "notices.issuancechunk",
+            "notices.issuanceitem",
+            "notices.issuedfile",
         ]
     )
 
@@ -142,6 +162,11 @@ READ_ONLY_MODELS = {
     "sumida_kokuho.activationcode",
     "sumida_kokuho.residentaccount",
     "notices.importrun",  # written by the import command and the upload pages
+    # Written by notices.batch (the /batch/ pages and commands): edits would bypass its fences.
+    "notices.issuancerun",
+    "notices.issuancechunk",
+    "notices.issuanceitem",
+    "notices.issuedfile",
 }
 
 
@@ -342,6 +367,42 @@ def test_the_audit_trail_is_read_only_in_the_admin(admin_client, admin_user):
     admin_client.post(admin_url(AuditEvent, "change", event.pk), {"action": "delete"})
     event.refresh_from_db()
     assert event.action == "view"
+
+
+BATCH_MODELS = (IssuanceRun, IssuanceChunk, IssuanceItem, IssuedFile)
+
+
+@pytest.mark.parametrize("model", BATCH_MODELS, ids=lambda m: m._meta.model_name)
+def test_issuance_rows_cannot_be_changed_or_deleted_in_the_admin(admin_client, person, model):
+    obj = model._default_manager.get()
+    before = {f.attname: getattr(obj, f.attname) for f in model._meta.fields}
+    page = admin_client.get(admin_url(model, "change", obj.pk))
+
+    assert page.status_code == 200
+    assert not page.context["has_change_permission"]
+    admin_client.post(admin_url(model, "change", obj.pk), {"status": "done", "name": "x.pdf"})
+    deleted = admin_client.post(admin_url(model, "delete", obj.pk), {"post": "yes"})
+
+    assert deleted.status_code == 403
+    obj.refresh_from_db()
+    assert {f.attname: getattr(obj, f.attname) for f in model._meta.fields} == before
+
+
+def test_viewing_an_issuance_item_is_audited_against_its_person(admin_client, person):
+    item = IssuanceItem.objects.get()
+
+    page = admin_client.get(admin_url(IssuanceItem, "change", item.pk))
+
+    assert page.status_code == 200
+    assert "スナップ荘" not in page.content.decode()  # the snapshot is not shown
+    event = AuditEvent.objects.get(action="view", object_type="notices.issuanceitem")
+    assert event.object_id == str(item.pk)
+
+
+def test_the_run_list_links_to_the_run_page(admin_client, person):
+    run = IssuanceRun.objects.get()
+    page = admin_client.get(admin_url(IssuanceRun, "changelist"))
+    assert reverse("batch:run", args=[run.pk]) in page.content.decode()
 
 
 # --- search --------------------------------------------------------------------------------------

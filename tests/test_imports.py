@@ -891,23 +891,25 @@ def test_a_web_import_runs_in_the_background_and_the_page_follows_it(
     admin_staff: Client,
     settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    import time
+
+    import threading
+
+    def wait_for_the_import_thread() -> None:
+        # Joined rather than polled: the test database is an in-memory SQLite one, in which a
+        # read by this thread while the import writes fails the import ("table is locked")
+        # instead of waiting as a file database or PostgreSQL would.
+        for thread in threading.enumerate():
+            if thread.name.startswith("import-run-"):
+                thread.join(timeout=10)
 
     settings.DATA_IMPORTS_IN_BACKGROUND = True
     upload(admin_staff, SAMPLES / "master.csv")
+    wait_for_the_import_thread()
     run = ImportRun.objects.get()
-    for _ in range(100):
-        run.refresh_from_db()
-        if run.is_finished:
-            break
-        time.sleep(0.1)
     assert run.status == "previewed"
     admin_staff.post(f"/data/imports/{run.pk}/confirm/", {"sha256": run.sha256})
-    for _ in range(100):
-        run.refresh_from_db()
-        if run.status == "committed":
-            break
-        time.sleep(0.1)
+    wait_for_the_import_thread()
+    run.refresh_from_db()
     assert (run.status, run.created) == ("committed", 15)
     assert (
         'http-equiv="refresh"' not in admin_staff.get(f"/data/imports/{run.pk}/").content.decode()
@@ -942,3 +944,219 @@ def test_a_running_import_shows_its_progress_and_refreshes(admin_staff: Client) 
     assert '<meta http-equiv="refresh" content="2">' in text
     assert '<progress id="progress" max="100" value="25">' in text
     assert "25000 of 100000 lines" in text
+
+
+# --- large files: read by a worker process -------------------------------------------------------
+
+
+@pytest.fixture
+def forked(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every file is read by a forked worker process (as files of PROCESS_MIN_LINES lines or
+    more are), in chunks of a few lines; the list collects one entry per process started."""
+    if not engine._can_fork():
+        pytest.skip("this system cannot fork a reader process")
+    monkeypatch.setattr(engine, "PROCESS_MIN_LINES", 0)
+    monkeypatch.setattr(engine, "CHUNK_LINES", 3)
+    started: list[int] = []
+    original = engine._read_in_process
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_read_in_process", counting)
+    return started
+
+
+def mixed_master(tmp_path: Path) -> Path:
+    """Good households, bad values, a duplicate, a split household and an undecodable line."""
+    lines = [
+        MASTER_HEADER,
+        person_line("000001", "01"),
+        person_line("000001", "02", name=("押上", "花子", "オシアゲ", "ハナコ"), sex="2"),
+        person_line("000002", "01", born="2025-02-30"),
+        person_line("000003", "01"),
+        person_line("000003", "02"),
+        person_line("000003", "02"),
+        person_line("000004", "01", withdrawn="2026-10-01", withdrawal_reason="employment"),
+        person_line("000005", "01"),
+        person_line("000003", "03"),
+        *(person_line(f"{n:06d}", "01") for n in range(6, 16)),
+    ]
+    path = write(tmp_path, "mixed.csv", lines)
+    with path.open("ab") as handle:
+        handle.write((person_line("000099", "01") + "\n").encode("cp932"))
+    return path
+
+
+@pytest.mark.django_db
+def test_a_worker_process_reads_the_file_as_the_thread_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
+) -> None:
+    path = mixed_master(tmp_path)
+    by_process = run_master(path, dry_run=True)
+    assert forked == [1]
+    monkeypatch.setattr(engine, "PROCESS_MIN_LINES", 10**9)
+    by_thread = run_master(path, dry_run=True)
+    assert forked == [1]  # the second run read in a thread
+    assert errors_of(by_process) == errors_of(by_thread)
+    assert {(4, "birth_date", "date_no_such_day"), (7, "", "duplicate_row")} <= errors_of(
+        by_process
+    )
+    assert (10, "", "household_split") in errors_of(by_process)
+    assert (21, "", "wrong_encoding") in errors_of(by_process)
+    for field in ("lines", "created", "updated", "unchanged", "rejected", "error_count"):
+        assert getattr(by_process, field) == getattr(by_thread, field), field
+    assert by_process.changes == by_thread.changes
+
+
+@pytest.mark.django_db
+def test_a_file_read_by_a_worker_process_is_all_or_nothing(
+    tmp_path: Path, forked: list[int]
+) -> None:
+    before = counts()
+    run = run_master(mixed_master(tmp_path))
+    assert forked == [1]
+    assert run.status == "rejected"
+    assert counts() == before
+    assert (4, "birth_date", "date_no_such_day") in errors_of(run)
+
+
+@pytest.mark.django_db
+def test_good_lines_read_by_a_worker_process_come_back_byte_for_byte(
+    tmp_path: Path, forked: list[int]
+) -> None:
+    path = mixed_master(tmp_path)
+    run = run_master(path, mode=ImportRun.Mode.GOOD_LINES)
+    assert forked == [1, 1]  # the check pass and the writing pass
+    assert run.status == "partial"
+    raw = path.read_bytes().splitlines(keepends=True)
+    bad = {4, 5, 6, 7, 10, 21}  # household 3 goes whole: its duplicate and split lines
+    assert Path(run.rejects_file).read_bytes().splitlines(keepends=True) == [
+        raw[0],
+        *(raw[n - 1] for n in sorted(bad)),
+    ]
+    stored = set(Household.objects.filter(symbol="9500").values_list("number", flat=True))
+    assert stored == {"000001", "000004", "000005", *(f"{n:06d}" for n in range(6, 16))}
+    assert run.created == InsuredPerson.objects.filter(household__symbol="9500").count() == 14
+
+
+@pytest.mark.django_db
+def test_a_file_read_by_a_worker_process_imports_once(forked: list[int]) -> None:
+    first = run_master(SAMPLES / "master.csv")
+    after_first = counts()
+    second = run_master(SAMPLES / "master.csv")
+    assert forked == [1, 1]
+    assert first.status == second.status == "committed"
+    assert first.created > 0
+    assert (second.created, second.updated, second.unchanged) == (0, 0, first.created)
+    assert counts() == after_first
+
+
+@pytest.mark.django_db
+def test_a_my_number_found_by_the_worker_process_refuses_the_file(
+    tmp_path: Path, forked: list[int]
+) -> None:
+    lines = [
+        MASTER_HEADER,
+        *(person_line(f"{n:06d}") for n in range(1, 8)),
+        person_line("000008", address="1234 5678 9018"),
+    ]
+    before = counts()
+    run = run_master(write(tmp_path, "mynumber.csv", lines), mode=ImportRun.Mode.GOOD_LINES)
+    assert forked == [1]
+    assert run.status == "rejected"
+    assert errors_of(run) == {(9, "address", "my_number")}
+    assert counts() == before and run.rejects_file == ""
+
+
+@pytest.mark.django_db
+def test_a_failure_in_the_worker_process_fails_the_run_and_keeps_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forked: list[int]
+) -> None:
+    import multiprocessing
+
+    kind = engine.KINDS["master"]
+    original = type(kind).parser
+
+    def failing_parser(self, header, ctx):  # type: ignore[no-untyped-def]
+        parse = original(self, header, ctx)
+
+        def parse_or_fail(fields, line):  # type: ignore[no-untyped-def]
+            if line == 7:
+                raise RuntimeError("disk read error")
+            return parse(fields, line)
+
+        return parse_or_fail
+
+    monkeypatch.setattr(type(kind), "parser", failing_parser)
+    lines = [MASTER_HEADER, *(person_line(f"{n:06d}") for n in range(1, 10))]
+    before = counts()
+    run = run_master(write(tmp_path, "failing.csv", lines))
+    assert forked == [1]
+    assert run.status == "failed"
+    assert "disk read error" in run.message
+    assert counts() == before
+    assert not multiprocessing.active_children()
+
+
+# --- the upload limit ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("language", "limit"), [("en", "100\xa0bytes"), ("ja", "100\xa0バイト")])
+def test_an_upload_over_the_limit_is_refused_with_the_limit_named(
+    admin_staff: Client,
+    settings,  # type: ignore[no-untyped-def]
+    language: str,
+    limit: str,
+) -> None:
+    settings.DATA_IMPORT_MAX_BYTES = 100
+    admin_staff.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = upload(admin_staff, SAMPLES / "master.csv")
+    assert response.status_code == 413  # type: ignore[attr-defined]
+    page = response.content.decode()  # type: ignore[attr-defined]
+    expected = {
+        "en": f"The file is larger than the limit of {limit}.",
+        "ja": f"ファイルが上限の{limit}を超えています。",
+    }[language]
+    assert expected in page
+    assert not ImportRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_page_names_the_default_limit(admin_staff: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    admin_staff.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = admin_staff.get("/data/imports/").content.decode()
+    assert "At most 200.0\xa0MB." in page  # filesizeformat keeps number and unit together
+
+
+@pytest.mark.django_db
+def test_a_large_upload_streams_to_disk_not_memory(
+    admin_staff: Client, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from django.conf import settings as django_settings
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    from notices import data_views
+
+    # With the project's settings, a file over FILE_UPLOAD_MAX_MEMORY_SIZE goes to a temporary
+    # file while it arrives; the limit of imports is far above that size.
+    in_memory_limit = django_settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    assert in_memory_limit <= 10 * 1024 * 1024 < engine.storage.max_upload_bytes()
+    count = in_memory_limit // 150 + 100
+    big = write(
+        tmp_path, "big.csv", [MASTER_HEADER] + [person_line(f"{n:06d}") for n in range(count)]
+    )
+    assert big.stat().st_size > in_memory_limit
+    seen: list[type] = []
+    original = data_views._store_and_check
+
+    def spying(request, form):  # type: ignore[no-untyped-def]
+        seen.append(type(form.cleaned_data["file"]))
+        return original(request, form)
+
+    monkeypatch.setattr(data_views, "_store_and_check", spying)
+    response = upload(admin_staff, big)
+    assert response.status_code == 302  # type: ignore[attr-defined]
+    assert seen == [TemporaryUploadedFile]

@@ -15,9 +15,14 @@ from django.core.management import CommandError, call_command
 from django.db.models import Count
 from django.utils import timezone
 
-from cards.models import Certificate
+from cards.models import Certificate, MyNumberCard
 from eligibility.assess_api import assessment_json, read_request
-from eligibility.demo import EXAMPLE_SYMBOL, POPULATION_SYMBOL, SHOWCASE_SYMBOL
+from eligibility.demo import (
+    EXAMPLE_SYMBOL,
+    IMPORT_SAMPLE_SYMBOL,
+    POPULATION_SYMBOL,
+    SHOWCASE_SYMBOL,
+)
 from eligibility.demo.history import facts_at
 from eligibility.demo.population import chunks
 from eligibility.demo.seeding import seed_population
@@ -29,7 +34,7 @@ from eligibility.demo.showcase import (
 )
 from eligibility.demo.store import plan_signature, stored_households, stored_signature
 from eligibility.facts_builder import build_person_facts, persons_for_assessment
-from eligibility.models import Household, InsuredPerson, LifeEvent
+from eligibility.models import Household, IncomeRecord, InsuredPerson, LifeEvent
 from eligibility.rules.engine import assess
 from eligibility.rules.facts import DocumentKind
 from eligibility.search import search_columns_for
@@ -146,7 +151,55 @@ def test_reset_deletes_the_demo_households_and_nothing_else():
     assert InsuredPerson.objects.filter(pk=other.pk).exists()
     assert Certificate.objects.filter(person=other).count() == 1
     assert InsuredPerson.objects.count() == 150  # the population was made again to the target
-    assert AuditEvent.objects.count() == events + 1  # the trail is only appended to
+    # The trail is only appended to: the run itself and the demo resident's new letter.
+    assert list(AuditEvent.objects.order_by("pk").values_list("action", flat=True))[events:] == [
+        "seed_demo",
+        "issue",
+    ]
+
+
+@pytest.mark.django_db
+def test_reset_deletes_the_import_sample_households_too():
+    other = InsuredPersonFactory()
+    EnrolmentFactory(person=other)
+    samples = Path(__file__).resolve().parent.parent / "docs" / "samples"
+    for kind in ("master", "myna_status", "income"):
+        call_command(
+            "import",
+            kind,
+            str(samples / f"{kind}.csv"),
+            "--no-progress",
+            "--as-of=2026-11-26",
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
+    imported = Household.objects.filter(symbol=IMPORT_SAMPLE_SYMBOL)
+    assert imported.count() >= 5
+    assert IncomeRecord.objects.filter(person__household__symbol=IMPORT_SAMPLE_SYMBOL).exists()
+    assert MyNumberCard.objects.filter(person__household__symbol=IMPORT_SAMPLE_SYMBOL).exists()
+    sample_ids = list(
+        InsuredPerson.objects.filter(household__in=imported).values_list("pk", flat=True)
+    )
+
+    output = seed_on(AS_OF, 0, "--reset")
+
+    assert IMPORT_SAMPLE_SYMBOL in output
+    assert not imported.exists()
+    assert not InsuredPerson.objects.filter(household__symbol=IMPORT_SAMPLE_SYMBOL).exists()
+    assert not IncomeRecord.objects.filter(person_id__in=sample_ids).exists()
+    assert not MyNumberCard.objects.filter(person_id__in=sample_ids).exists()
+    assert InsuredPerson.objects.filter(pk=other.pk).exists()  # not demo data: left alone
+    # The samples import again into the emptied database.
+    call_command(
+        "import",
+        "master",
+        str(samples / "master.csv"),
+        "--no-progress",
+        "--as-of=2026-11-26",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+    assert imported.exists()
 
 
 @pytest.mark.django_db

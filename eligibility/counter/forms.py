@@ -20,6 +20,7 @@ from eligibility.counter.fields import AddressField, JapaneseDateField, PostalCo
 from eligibility.explain import format_day
 from eligibility.models import Enrolment, Household, InsuredPerson, LifeEvent
 from eligibility.sumida_addresses import PREFECTURE_AND_WARD
+from sumida_kokuho.mynumber import refuse_my_number
 
 DETAIL_MAX_LENGTH = 2000  # cards.services.DETAIL_MAX_LENGTH: the form stops it first
 
@@ -239,6 +240,7 @@ class ApplicationForm(CounterForm):
         label=_("Details (optional; required for other)"),
         required=False,
         max_length=DETAIL_MAX_LENGTH,
+        validators=[refuse_my_number],  # free text must not carry a My Number
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -248,6 +250,7 @@ class RejectForm(CounterForm):
         label=_("Reason for the rejection"),
         help_text=_("The resident reads this. Say why, and what they can do instead."),
         max_length=DETAIL_MAX_LENGTH,
+        validators=[refuse_my_number],  # free text must not carry a My Number
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": _("Give the reason for the rejection.")},
     )

@@ -7,7 +7,8 @@ Layout (data flows one way, as in the rest of the system):
                each relevant day, and its 負担割合 determinations via `rules.income`;
 - `showcase`   fixed households (fixed insured numbers and names) with documented outcomes;
 - `population` the generated households (deterministic for a seed and an as-of date);
-- `store`      writes plans with bulk_create in chunks, compares and deletes demo households.
+- `store`      writes plans with bulk_create in chunks, compares and deletes demo households;
+- `residents`  the portal's demo residents: the fake デジタル認証アプリ's identity, a letter.
 
 Every demo household has one of the reserved 記号 below, so demo data can be told apart from
 anything else in the database and removed without touching it.
@@ -19,4 +20,5 @@ from __future__ import annotations
 SHOWCASE_SYMBOL = "9101"  # showcase households whose dates follow the seeding as-of date
 EXAMPLE_SYMBOL = "9102"  # the shared worked examples' people, with their fixed dates
 POPULATION_SYMBOL = "9200"  # the generated population
-DEMO_SYMBOLS = (SHOWCASE_SYMBOL, EXAMPLE_SYMBOL, POPULATION_SYMBOL)
+IMPORT_SAMPLE_SYMBOL = "9300"  # the households of the import samples in docs/samples/
+DEMO_SYMBOLS = (SHOWCASE_SYMBOL, EXAMPLE_SYMBOL, POPULATION_SYMBOL, IMPORT_SAMPLE_SYMBOL)

@@ -24,11 +24,21 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from cards.models import CertificateApplication
-from eligibility.facts_builder import persons_for_assessment
 from eligibility.models import Household, InsuredPerson
 from sumida_kokuho.models import ResidentAccount
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
+
+# What every portal request reads of the account, its person and household (the gate, and who
+# may see whom). Other fields load on first use.
+ACCOUNT_FIELDS = (
+    "user_id",
+    "person_id",
+    "oidc_sub",
+    "linked_via",
+    "person__household_id",
+    "person__household__householder_id",
+)
 
 
 def resident_account(user: Any) -> ResidentAccount | None:
@@ -37,10 +47,18 @@ def resident_account(user: Any) -> ResidentAccount | None:
         return None
     if not user.is_active:
         return None
-    try:
-        return cast(ResidentAccount, user.resident_account)
-    except ResidentAccount.DoesNotExist:
-        return None
+    # Loaded once per request with the person and household, and kept where `user.resident_account`
+    # looks (the layout asks too), so neither costs another query.
+    relation = user._meta.get_field("resident_account")
+    if not relation.is_cached(user):
+        account = (
+            ResidentAccount.objects.select_related("person__household")
+            .only(*ACCOUNT_FIELDS)
+            .filter(user=user)
+            .first()
+        )
+        relation.set_cached_value(user, account)
+    return cast(ResidentAccount | None, relation.get_cached_value(user))
 
 
 def resident_required(view: View) -> View:
@@ -55,11 +73,13 @@ def resident_required(view: View) -> View:
     return cast(View, wrapper)
 
 
-def _own_person(user: Any) -> InsuredPerson:
+def own_person(user: Any) -> InsuredPerson:
+    """The resident's own insured person: its id, household id and the household's householder
+    are loaded with the account (ACCOUNT_FIELDS); any other field costs a query."""
     account = resident_account(user)
     if account is None:
         raise Http404
-    return InsuredPerson.objects.select_related("household").get(pk=account.person_id)
+    return account.person
 
 
 def is_householder(person: InsuredPerson) -> bool:
@@ -67,8 +87,9 @@ def is_householder(person: InsuredPerson) -> bool:
 
 
 def _portal_persons() -> QuerySet[InsuredPerson]:
-    """Everything the status pages read, in a fixed number of queries whatever the household."""
-    return persons_for_assessment().prefetch_related(
+    """The persons' own rows and their applications, in two queries whatever the household.
+    The records the rules read are loaded by `status.statuses()` only when not cached."""
+    return InsuredPerson.objects.prefetch_related(
         Prefetch(
             "certificate_applications",
             queryset=CertificateApplication.objects.order_by("-submitted_at", "-pk"),
@@ -93,17 +114,17 @@ class ResidentHousehold:
 
 
 def get_household_for_resident(user: Any) -> ResidentHousehold:
-    me = _own_person(user)
+    me = own_person(user)
     members = list(_visible_persons(me).order_by("branch", "pk"))
     mine = next(member for member in members if member.pk == me.pk)
     return ResidentHousehold(
-        household=mine.household, me=mine, members=members, householder_view=is_householder(me)
+        household=me.household, me=mine, members=members, householder_view=is_householder(me)
     )
 
 
 def get_person_for_resident(user: Any, pk: Any) -> InsuredPerson:
-    """The person `pk`, loaded for assessment, if the resident may see them; else 404."""
-    me = _own_person(user)
+    """The person `pk`, if the resident may see them; else 404."""
+    me = own_person(user)
     try:
         return _visible_persons(me).get(pk=pk)
     except (InsuredPerson.DoesNotExist, ValueError, TypeError):

@@ -13,6 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 from cards.models import CertificateApplication
+from sumida_kokuho.mynumber import refuse_my_number
 
 
 def _half_width(value: str) -> str:
@@ -148,6 +149,7 @@ class ApplicationForm(forms.Form):
         label=_("Details"),
         required=False,
         max_length=2000,
+        validators=[refuse_my_number],  # free text must not carry a My Number
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Required when the reason is “other”. At most 2,000 characters."),
     )

@@ -184,9 +184,19 @@ def account_for_oidc(*, sub: str, claims: dict[str, Any]) -> ResidentAccount | N
                 actor=None, action="oidc_link_refused", person=person, detail={"cause": "linked"}
             )
             return None
-        user = User(username=f"oidc:{sub}"[:150])
-        user.set_unusable_password()
-        user.save()
+        # A user of this subject may be left from an account deleted with its person (the
+        # demo's reset does so; the user stays, as the audit trail names it): it is reused.
+        username = f"oidc:{sub}"[:150]
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User(username=username)
+            user.set_unusable_password()
+            user.save()
+        elif user.is_staff or user.is_superuser or hasattr(user, "resident_account"):
+            audit.record(
+                actor=None, action="oidc_link_refused", person=person, detail={"cause": "user"}
+            )
+            return None
         account = ResidentAccount.objects.create(
             user=user, person=person, oidc_sub=sub, linked_via=ResidentAccount.LinkedVia.OIDC
         )

@@ -1,28 +1,43 @@
 """What the portal tells a resident about one insured person: which proof works today and why,
-and what comes next. Reads only what `access._portal_persons()` prefetched, so a household's
-page costs the same number of queries whatever its size.
+and what comes next.
+
+`statuses()` serves a household in a fixed number of queries whatever its size. What the rules
+say (a `Reading`, already worded) is kept in Django's cache per person, day and language, under
+a key holding a fingerprint of every row the assessment reads (`fingerprint.py`): any change to
+the person's records, however written, makes a new key. A miss loads the records of the missing
+people through `persons_for_assessment()` and assesses each once.
 """
 
 from __future__ import annotations
 
 import calendar
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from pathlib import Path
+from typing import cast
 
+from django.conf import settings
+from django.core.cache import caches
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cards.models import CertificateApplication
 from eligibility.explain import format_day, sentence
-from eligibility.facts_builder import NoEnrolment, build_person_facts
+from eligibility.facts_builder import NoEnrolment, build_person_facts, persons_for_assessment
 from eligibility.models import InsuredPerson
+from eligibility.portal.fingerprint import fingerprints, household_fingerprints
 from eligibility.rules.assessment import Assessment
 from eligibility.rules.engine import assess
-from eligibility.rules.facts import DocumentKind
+from eligibility.rules.facts import DocumentKind, PersonFacts
 
 # How far ahead "what comes next" looks for the 70th and 75th birthdays.
 HORIZON = timedelta(days=2 * 366)
+# How long a reading stays cached. Its key holds the day and a fingerprint of the records, so
+# this only bounds memory: a stale entry is never read.
+CACHE_SECONDS = 24 * 60 * 60
 
 PROOF_NAMES = {
     "myna": gettext_lazy("My Number insurance card"),
@@ -49,19 +64,48 @@ class NextStep:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the rules say about one person on one day, worded in one language. This is what the
+    cache holds: plain values, no model instances."""
+
+    enrolled: bool  # False: no enrolment period on record, nothing to assess
+    insured: bool = False
+    proofs: tuple[ProofLine, ...] = ()
+    summary: tuple[str, ...] = ()  # insured, co-payment
+    notes: tuple[str, ...] = ()
+    next_steps: tuple[NextStep, ...] = ()
+
+
 @dataclass(slots=True)
 class PersonStatus:
     person: InsuredPerson
-    assessment: Assessment | None
-    proofs: list[ProofLine] = field(default_factory=list)
-    summary: list[str] = field(default_factory=list)  # insured, co-payment
-    notes: list[str] = field(default_factory=list)
-    next_steps: list[NextStep] = field(default_factory=list)
+    reading: Reading
     applications: list[CertificateApplication] = field(default_factory=list)
 
     @property
+    def enrolled(self) -> bool:
+        return self.reading.enrolled
+
+    @property
     def insured(self) -> bool:
-        return self.assessment is not None and self.assessment.insured
+        return self.reading.insured
+
+    @property
+    def proofs(self) -> tuple[ProofLine, ...]:
+        return self.reading.proofs
+
+    @property
+    def summary(self) -> tuple[str, ...]:
+        return self.reading.summary
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.reading.notes
+
+    @property
+    def next_steps(self) -> tuple[NextStep, ...]:
+        return self.reading.next_steps
 
     @property
     def usable_proofs(self) -> list[ProofLine]:
@@ -145,12 +189,10 @@ def _preschool(result: Assessment, language: str, as_of: date) -> NextStep | Non
     )
 
 
-def _certificate_expiry(
-    person: InsuredPerson, result: Assessment, language: str, as_of: date
-) -> NextStep | None:
+def _certificate_expiry(facts: PersonFacts, result: Assessment, language: str) -> NextStep | None:
     if not result.proofs.certificate.usable:
         return None
-    held = build_person_facts(person, as_of).certificate
+    held = facts.certificate
     if held is None:
         return None
     if result.proofs.myna.usable:
@@ -185,35 +227,150 @@ def _document_due(result: Assessment, language: str) -> NextStep | None:
     return NextStep(when=when, text=text)
 
 
-def person_status(person: InsuredPerson, as_of: date) -> PersonStatus:
-    """The status of `person` (loaded by the access helpers) on `as_of`, in the active language."""
-    language = translation.get_language() or "ja"
-    applications = list(person.certificate_applications.all())
+def read_person(person: InsuredPerson, as_of: date, language: str) -> Reading:
+    """Assess `person` (loaded by `persons_for_assessment()`) on `as_of` and word the result.
+
+    The facts are built once; a second assessment is made only for a 70th birthday ahead (on
+    that day, to name the co-payment it brings).
+    """
     try:
-        result = assess(build_person_facts(person, as_of), as_of)
+        facts = build_person_facts(person, as_of)
     except NoEnrolment:
-        return PersonStatus(person=person, assessment=None, applications=applications)
-    status = PersonStatus(person=person, assessment=result, applications=applications)
+        return Reading(enrolled=False)
+    result = assess(facts, as_of)
+    summary: list[str] = []
+    notes: list[str] = []
     for decision in result.decisions:
-        words = sentence(decision, language)
         if decision.code.startswith(("insured.", "ratio.")):
-            status.summary.append(words)
+            summary.append(sentence(decision, language))
         elif decision.code.startswith("note."):
-            status.notes.append(words)
+            notes.append(sentence(decision, language))
+    proofs = []
     for kind in ("myna", "paper_card", "certificate"):
         proof = getattr(result.proofs, kind)
         decision = next((d for d in result.decisions if d.code.startswith(f"proof.{kind}.")), None)
         reason = sentence(decision, language) if decision else ""
-        status.proofs.append(
+        proofs.append(
             ProofLine(kind=kind, name=str(PROOF_NAMES[kind]), usable=proof.usable, reason=reason)
         )
+    steps: tuple[NextStep | None, ...] = ()
     if result.insured:
         steps = (
             _document_due(result, language),
-            _certificate_expiry(person, result, language, as_of),
+            _certificate_expiry(facts, result, language),
             _preschool(result, language, as_of),
             _turning_70(person, result, language, as_of),
             _late_elderly(result, language, as_of),
         )
-        status.next_steps = [step for step in steps if step is not None]
-    return status
+    return Reading(
+        enrolled=True,
+        insured=result.insured,
+        proofs=tuple(proofs),
+        summary=tuple(summary),
+        notes=tuple(notes),
+        next_steps=tuple(step for step in steps if step is not None),
+    )
+
+
+def _cache_key(person_id: int, as_of: date, language: str, fingerprint: str) -> str:
+    return f"portal-status:{CODE_VERSION}:{person_id}:{as_of.isoformat()}:{language}:{fingerprint}"
+
+
+def statuses(people: list[InsuredPerson], as_of: date) -> list[PersonStatus]:
+    """The status of each of `people` on `as_of`, in the active language, in their order.
+
+    `people` need only their own row and their prefetched `certificate_applications` (see
+    `access.py`). What the rules say is taken from the cache when every row it was computed
+    from is unchanged (`fingerprint.py`); else the records are loaded and assessed, once per
+    person. Either way a fixed number of queries, whatever the number of people.
+    """
+    language = translation.get_language() or "ja"
+    store = caches[getattr(settings, "PORTAL_STATUS_CACHE", "default")]
+    prints = fingerprints(people)
+    keys = {p.pk: _cache_key(p.pk, as_of, language, prints[p.pk]) for p in people}
+    readings: dict[str, Reading] = store.get_many(list(keys.values()))
+    missing = [p.pk for p in people if keys[p.pk] not in readings]
+    if missing:
+        loaded = list(persons_for_assessment().filter(pk__in=missing))
+        fresh = {keys[p.pk]: read_person(p, as_of, language) for p in loaded}
+        readings.update(fresh)
+        # Stored only if no row changed while they were read: an entry must describe exactly
+        # the rows its key's fingerprint was taken from.
+        after = fingerprints(loaded)
+        store.set_many(
+            {keys[p.pk]: fresh[keys[p.pk]] for p in loaded if after[p.pk] == prints[p.pk]},
+            getattr(settings, "PORTAL_STATUS_CACHE_SECONDS", CACHE_SECONDS),
+        )
+    return [
+        PersonStatus(
+            person=person,
+            # A person deleted between the two reads has nothing on record any more.
+            reading=readings.get(keys[person.pk]) or Reading(enrolled=False),
+            applications=list(person.certificate_applications.all()),
+        )
+        for person in people
+    ]
+
+
+def person_status(person: InsuredPerson, as_of: date) -> PersonStatus:
+    """The status of one person (loaded by the access helpers) on `as_of`."""
+    return statuses([person], as_of)[0]
+
+
+# The page also shows the applications, so its fingerprint covers them too.
+PAGE_EXTRA = ("certificate_applications",)
+
+
+def cached_page(
+    me: InsuredPerson, householder_view: bool, as_of: date, render: Callable[[], str]
+) -> str:
+    """The status page's body for the resident `me` on `as_of`, in the active language: from the
+    cache when no row it shows changed (the members, their records and applications), else
+    `render()`, stored only if nothing changed while it rendered. One query when cached."""
+    language = translation.get_language() or "ja"
+    store = caches[getattr(settings, "PORTAL_STATUS_CACHE", "default")]
+
+    def current() -> dict[int, str]:
+        if householder_view:
+            return household_fingerprints(me.household_id, PAGE_EXTRA)
+        return fingerprints([me], PAGE_EXTRA)
+
+    before = current()
+    digest = hashlib.sha256(repr(sorted(before.items())).encode()).hexdigest()
+    key = (
+        f"portal-page:{CODE_VERSION}:{me.pk}:{int(householder_view)}:{as_of.isoformat()}:"
+        f"{language}:{digest}"
+    )
+    body = store.get(key)
+    if body is None:
+        body = render()
+        if current() == before:
+            store.set(key, body, getattr(settings, "PORTAL_STATUS_CACHE_SECONDS", CACHE_SECONDS))
+    return cast(str, body)
+
+
+def _code_version() -> str:
+    """Changes when the rules, their wording or the translations change: a cache shared by
+    servers of different releases never serves one release's words to another."""
+    base = Path(__file__).resolve().parent.parent
+    files = [
+        *sorted((base / "rules").glob("*.py")),
+        base / "explain.py",
+        base / "facts_builder.py",
+        *sorted((base / "portal").glob("*.py")),
+        *sorted((settings.BASE_DIR / "templates" / "portal").glob("*.html")),
+        settings.BASE_DIR / "templates" / "base.html",
+        *sorted(
+            mo
+            for folder in settings.LOCALE_PATHS
+            for mo in Path(folder).glob("*/LC_MESSAGES/django.mo")
+        ),
+    ]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()

@@ -12,9 +12,11 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -24,6 +26,8 @@ from eligibility.portal import oidc
 from eligibility.portal.access import (
     get_household_for_resident,
     get_person_for_resident,
+    is_householder,
+    own_person,
     resident_account,
     resident_required,
 )
@@ -34,7 +38,16 @@ from eligibility.portal.forms import (
     ResidentSignInForm,
 )
 from eligibility.portal.services import account_for_oidc, create_account_from_activation
-from eligibility.portal.status import person_status
+from eligibility.portal.status import cached_page, person_status, statuses
+from sumida_kokuho.security import (
+    APPLICATION_BY_USER,
+    OIDC_BY_ADDRESS,
+    PASSWORD_RESET_BY_ADDRESS,
+    PASSWORD_RESET_BY_EMAIL,
+    client_address,
+    public,
+    too_many_requests,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +66,7 @@ def _next_url(request: HttpRequest) -> str:
 # --- signing in ---------------------------------------------------------------------------------
 
 
+@public
 @require_http_methods(["GET", "HEAD", "POST"])
 def sign_in(request: HttpRequest) -> HttpResponse:
     if resident_account(request.user) is not None:
@@ -68,6 +82,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     )
 
 
+@public
 @require_POST
 def sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
@@ -75,6 +90,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
     return redirect("portal:sign_in")
 
 
+@public
 @require_http_methods(["GET", "HEAD", "POST"])
 def activate(request: HttpRequest) -> HttpResponse:
     form = ActivationForm(request.POST if request.method == "POST" else None)
@@ -119,8 +135,11 @@ def _add(form: ActivationForm, error: ValidationError) -> None:
         form.add_error(None if field == "__all__" else field, errors)
 
 
+@public
 @require_safe
 def oidc_start(request: HttpRequest) -> HttpResponse:
+    if not OIDC_BY_ADDRESS.hit(client_address(request)):
+        return render(request, "portal/locked_out.html", status=429)
     try:
         return oidc.start(request, request.build_absolute_uri(reverse("portal:oidc_callback")))
     except oidc.OidcFailure:
@@ -128,8 +147,11 @@ def oidc_start(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/oidc_failed.html", status=502)
 
 
+@public
 @require_safe
 def oidc_callback(request: HttpRequest) -> HttpResponse:
+    if not OIDC_BY_ADDRESS.hit(client_address(request)):
+        return render(request, "portal/locked_out.html", status=429)
     try:
         claims = oidc.finish(request)
     except oidc.OidcFailure as failure:
@@ -144,13 +166,28 @@ def oidc_callback(request: HttpRequest) -> HttpResponse:
 
 # --- password reset (residents only) ------------------------------------------------------------
 
-password_reset = auth_views.PasswordResetView.as_view(
+_password_reset = auth_views.PasswordResetView.as_view(
     form_class=ResidentPasswordResetForm,
     template_name="portal/password_reset_form.html",
     email_template_name="portal/password_reset_email.txt",
     subject_template_name="portal/password_reset_subject.txt",
     success_url=reverse_lazy("portal:password_reset_done"),
 )
+
+
+@public
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """The reset request, throttled per address and per e-mail address (each request sends mail)."""
+    if request.method == "POST":
+        email = str(request.POST.get("email", "")).strip().lower()
+        address = client_address(request)
+        if not PASSWORD_RESET_BY_ADDRESS.hit(address) or (
+            email and not PASSWORD_RESET_BY_EMAIL.hit(email)
+        ):
+            return render(request, "portal/locked_out.html", status=429)
+    return _password_reset(request)
+
+
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
     template_name="portal/password_reset_done.html"
 )
@@ -170,15 +207,22 @@ password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
 @resident_required
 def status(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    household = get_household_for_resident(request.user)
-    statuses = [person_status(member, today) for member in household.members]
-    mine = next(s for s in statuses if s.person.pk == household.me.pk)
-    others = [s for s in statuses if s.person.pk != household.me.pk]
-    return render(
-        request,
-        "portal/status.html",
-        {"household": household, "mine": mine, "others": others, "today": today},
-    )
+    me = own_person(request.user)
+    householder_view = is_householder(me)
+
+    def render_body() -> str:
+        household = get_household_for_resident(request.user)
+        every = statuses(household.members, today)
+        context = {
+            "household": household,
+            "mine": next(s for s in every if s.person.pk == me.pk),
+            "others": [s for s in every if s.person.pk != me.pk],
+            "today": today,
+        }
+        return render_to_string("portal/_status_page.html", context)
+
+    body = cached_page(me, householder_view, today, render_body)
+    return render(request, "portal/status.html", {"body": mark_safe(body)})  # noqa: S308
 
 
 @require_safe
@@ -198,6 +242,8 @@ def person(request: HttpRequest, pk: int) -> HttpResponse:
 def apply(request: HttpRequest, pk: int) -> HttpResponse:
     member = get_person_for_resident(request.user, pk)
     current = person_status(member, timezone.localdate())
+    if request.method == "POST" and not APPLICATION_BY_USER.hit(str(request.user.pk)):
+        return too_many_requests(request)
     form = ApplicationForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -226,6 +272,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "portal/apply.html", {"status": current, "form": form})
 
 
+@public
 @require_safe
 def help_page(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/help.html")

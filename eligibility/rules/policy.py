@@ -7,6 +7,7 @@ writes these numbers as literals: it reads them from the snapshot it was given.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Any
@@ -246,8 +247,15 @@ assert set(_BY_NAME) == {f.name for f in fields(Policy)}, "every Policy field ne
 
 def policy_at(day: date, **overrides: Any) -> Policy:
     """The policy in force on `day`; keyword overrides (for what-if and tests) replace values."""
-    snapshot = Policy(**{p.name: p.at(day) for p in PARAMETERS})
+    snapshot = _policy_on(day)
     return replace(snapshot, **overrides) if overrides else snapshot
+
+
+@functools.lru_cache(maxsize=4096)
+def _policy_on(day: date) -> Policy:
+    # Policies are frozen and PARAMETERS a tuple: the same day always gives an equal snapshot,
+    # so one is built per day rather than per call (a batch assesses a million persons on one).
+    return Policy(**{p.name: p.at(day) for p in PARAMETERS})
 
 
 def parameter(name: str) -> Parameter:

@@ -7,7 +7,11 @@ UniqueConstraint, not only this code); `replan=True` refreshes a run nobody has 
 
 from __future__ import annotations
 
+import json
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,17 +19,18 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from eligibility.facts_builder import NoEnrolment, build_person_facts, persons_for_assessment
+from eligibility.facts_builder import NoEnrolment, facts_from_records, iter_person_rows
 from eligibility.models import InsuredPerson
 from eligibility.rules.engine import assess
+from notices.batch import plan_worker
 from notices.batch.snapshots import to_json
 
 # The builders are the one place that knows what a document prints about a person.
-from notices.documents.builders import _addressee, _person_fields
+from notices.documents.builders import row_addressee, row_person_fields
 from notices.models import IssuanceChunk, IssuanceItem, IssuanceRun
 from sumida_kokuho import audit
 
@@ -60,8 +65,12 @@ def plan_run(
     replan: bool = False,
     chunk_size: int | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> PlanResult:
-    """The run for `period` (its month) and `kind`, planned on `as_of`."""
+    """The run for `period` (its month) and `kind`, planned on `as_of`.
+
+    `workers`: processes that assess (default `plan_workers`: several on PostgreSQL for a large
+    population, else this one)."""
     period = month_start(period)
     with transaction.atomic():
         run, created = IssuanceRun.objects.select_for_update().get_or_create(
@@ -78,7 +87,7 @@ def plan_run(
             run.items.all().delete()
             run.chunks.all().delete()
             run.as_of, run.planned_by, run.planned_at = as_of, _user(by), timezone.now()
-        assessed = _add_items(run, progress)
+        assessed = _add_items(run, progress, workers)
         _cut_into_chunks(run, chunk_size or settings.BATCH_CHUNK_SIZE)
         run.assessed = assessed
         run.counts = counts_by_reason(run)
@@ -97,52 +106,213 @@ def _user(by: Any) -> Any:
     return by if by is not None and getattr(by, "is_authenticated", False) else None
 
 
-def _add_items(run: IssuanceRun, progress: Progress | None) -> int:
-    persons = persons_for_assessment().select_related("household__householder").order_by("pk")
-    total = InsuredPerson.objects.count()
-    batch: list[IssuanceItem] = []
+def plan_workers(total: int) -> int:
+    """How many processes assess: BATCH_PLAN_WORKERS (setting or environment; default one per
+    CPU, at most 4) on PostgreSQL from BATCH_PLAN_PARALLEL_FROM persons (default 50,000); one
+    (this process) on SQLite or for fewer persons, where starting processes costs more than it
+    saves."""
+    parallel_from = getattr(settings, "BATCH_PLAN_PARALLEL_FROM", None)
+    if parallel_from is None:
+        parallel_from = int(os.environ.get("BATCH_PLAN_PARALLEL_FROM") or 50_000)
+    if connection.vendor != "postgresql" or total < parallel_from:
+        return 1
+    wanted = getattr(settings, "BATCH_PLAN_WORKERS", None)
+    if wanted is None:
+        wanted = int(os.environ.get("BATCH_PLAN_WORKERS") or 0)
+    return max(1, wanted or min(4, os.cpu_count() or 1))
+
+
+def _add_items(run: IssuanceRun, progress: Progress | None, workers: int | None = None) -> int:
+    """Assess everyone, in primary-key order, and write one item per document due.
+
+    The persons are split into key ranges (`PLAN_SLICE` persons each). Each range is read as
+    plain rows (`iter_person_rows`: no model instances) and assessed by the same rules engine,
+    here or in worker processes (PostgreSQL); this process writes their items as they come, in
+    key order (COPY on PostgreSQL), inside the planning transaction. The workers only read
+    committed records, which planning does not change. Memory stays flat: a range at a time.
+    """
+    bounds = InsuredPerson.objects.aggregate(lo=Min("pk"), hi=Max("pk"), n=Count("pk"))
+    total = bounds["n"] or 0
+    if not total:
+        if progress is not None:
+            progress(0, 0)
+        return 0
+    workers = workers or plan_workers(total)
+    # Enough ranges for every process to stay busy, none larger than PLAN_SLICE keys.
+    span = bounds["hi"] - bounds["lo"] + 1
+    step = PLAN_SLICE if workers == 1 else max(1, min(PLAN_SLICE, -(-span // (workers * 4))))
+    ranges = [
+        (lo, min(lo + step, bounds["hi"] + 1)) for lo in range(bounds["lo"], bounds["hi"] + 1, step)
+    ]
+    insurer = (settings.INSURER_NUMBER, settings.INSURER_NAME)
+    tasks = [(lo, hi, run.as_of, insurer) for lo, hi in ranges]
+    writer = _ItemWriter(run)
     done = 0
-    for person in persons.iterator(chunk_size=READ_CHUNK):
-        done += 1
-        item = _item_for(run, person)
-        if item is not None:
-            batch.append(item)
-        if len(batch) >= READ_CHUNK:
-            IssuanceItem.objects.bulk_create(batch)
-            batch.clear()
-        if progress is not None and done % READ_CHUNK == 0:
-            progress(done, total)
-    IssuanceItem.objects.bulk_create(batch)
+    pool = None
+    try:
+        if workers > 1:
+            # An executor, not multiprocessing.Pool: when a worker dies or its set-up fails, the
+            # executor raises BrokenProcessPool (planning rolls back) where a Pool would start
+            # new workers for ever and the planning transaction would wait idle.
+            pool = ProcessPoolExecutor(
+                workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=plan_worker.start,
+                initargs=(os.environ.get("DJANGO_SETTINGS_MODULE", ""), _database_name()),
+            )
+            results: Any = pool.map(plan_worker.plan_range, tasks)
+        else:
+            results = map(_plan_range, tasks)
+        for assessed, rows in results:
+            writer.write(rows)
+            done += assessed
+            if progress is not None:
+                progress(done, total)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    writer.close()
     if progress is not None:
         progress(done, total)
     return done
 
 
-def _item_for(run: IssuanceRun, person: InsuredPerson) -> IssuanceItem | None:
-    try:
-        facts = build_person_facts(person, run.as_of)
-    except NoEnrolment:
-        return None
-    assessment = assess(facts, run.as_of)
-    if not assessment.documents_due:
-        return None
-    due = assessment.documents_due[0]  # the rules give at most one document at a time
-    household = person.household
-    return IssuanceItem(
-        run=run,
-        person=person,
-        household_id_frozen=household.pk,
-        document=due.document.value,
-        reason=due.reason,
-        trigger_on=due.trigger_on,
-        due_by=due.by,
-        rule_ids=list(due.rules),
-        postal_code=household.postal_code,
-        snapshot={
-            "person": to_json(_person_fields(person, facts)),
-            "addressee_name": _addressee(person),
-        },
-    )
+PLAN_SLICE = 20_000  # persons (primary keys) per task
+# (person_id, household_id, document, reason, trigger_on, due_by, rule_ids, postal_code, snapshot)
+ItemValues = tuple[int, int, str, str, date, "date | None", list[str], str, dict[str, Any]]
+
+
+def _plan_range(task: tuple[int, int, date, tuple[str, str]]) -> tuple[int, list[ItemValues]]:
+    """Assess the persons with keys in [lo, hi); runs in this process or a worker process."""
+    lo, hi, as_of, insurer = task
+    assessed = 0
+    rows: list[ItemValues] = []
+    for row in iter_person_rows(pk_from=lo, pk_to=hi):
+        assessed += 1
+        try:
+            facts = facts_from_records(row.records, as_of)
+        except NoEnrolment:
+            continue
+        due_now = assess(facts, as_of).documents_due
+        if not due_now:
+            continue
+        due = due_now[0]  # the rules give at most one document at a time
+        rows.append(
+            (
+                row.pk,
+                row.household_id,
+                due.document.value,
+                due.reason,
+                due.trigger_on,
+                due.by,
+                list(due.rules),
+                row.postal_code,
+                {
+                    "person": to_json(row_person_fields(row, facts.enrolled_on, insurer=insurer)),
+                    "addressee_name": row_addressee(row),
+                },
+            )
+        )
+    return assessed, rows
+
+
+def _database_name() -> str:
+    return str(connection.settings_dict["NAME"])
+
+
+_ITEM_COLUMNS = (
+    "run_id",
+    "person_id",
+    "household_id_frozen",
+    "document",
+    "reason",
+    "trigger_on",
+    "due_by",
+    "rule_ids",
+    "postal_code",
+    "snapshot",
+    "status",
+    "error",
+    "envelope",
+    "position",
+)
+
+
+class _ItemWriter:
+    """Writes planned items: a COPY per range on PostgreSQL (closed before the next range is
+    read: one connection cannot read while a COPY is open), bulk inserts elsewhere."""
+
+    def __init__(self, run: IssuanceRun) -> None:
+        self.run = run
+        self.pending: list[IssuanceItem] = []
+
+    def write(self, rows: list[ItemValues]) -> None:
+        if not rows:
+            return
+        if connection.vendor == "postgresql":
+            self._copy(rows)
+            return
+        for person, household, document, reason, trigger, due_by, rules, postal, snap in rows:
+            self.pending.append(
+                IssuanceItem(
+                    run=self.run,
+                    person_id=person,
+                    household_id_frozen=household,
+                    document=document,
+                    reason=reason,
+                    trigger_on=trigger,
+                    due_by=due_by,
+                    rule_ids=rules,
+                    postal_code=postal,
+                    snapshot=snap,
+                )
+            )
+        if len(self.pending) >= READ_CHUNK:
+            self._flush()
+
+    def _copy(self, rows: list[ItemValues]) -> None:
+        table = IssuanceItem._meta.db_table
+        columns = ", ".join(_ITEM_COLUMNS)
+        run_id, dumps, pending = self.run.pk, json.dumps, IssuanceItem.Status.PENDING.value
+        with connection.cursor() as cursor:
+            raw = cursor.cursor  # psycopg's own cursor: COPY is not in the DB-API
+            with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # noqa: S608
+                for (
+                    person,
+                    household,
+                    document,
+                    reason,
+                    trigger,
+                    due_by,
+                    rules,
+                    postal,
+                    snap,
+                ) in rows:
+                    copy.write_row(
+                        (
+                            run_id,
+                            person,
+                            household,
+                            document,
+                            reason,
+                            trigger,
+                            due_by,
+                            dumps(rules),
+                            postal,
+                            dumps(snap, ensure_ascii=False),
+                            pending,
+                            "",
+                            0,
+                            0,
+                        )
+                    )
+
+    def _flush(self) -> None:
+        IssuanceItem.objects.bulk_create(self.pending)
+        self.pending.clear()
+
+    def close(self) -> None:
+        self._flush()
 
 
 def _cut_into_chunks(run: IssuanceRun, envelopes_per_chunk: int) -> None:

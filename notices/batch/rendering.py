@@ -24,8 +24,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from reportlab import rl_config
 
-from cards.services import issue_certificate
+from cards.services import issue_certificate, reserve_certificate_numbers
 from notices.batch.claiming import Claim, crash_point, still_mine
+from notices.batch.issuing import block_numbers, issue_items
 from notices.batch.snapshots import document_from_json, document_to_json, from_json
 from notices.documents import render_many
 from notices.documents.builders import certificate_snapshot, notice_snapshot
@@ -57,9 +58,122 @@ def print_file_name(chunk: IssuanceChunk) -> str:
 
 
 def process_chunk(claim: Claim) -> ChunkOutcome:
+    """Issue, print and finish a claimed chunk: in bulk, in one transaction (below); person by
+    person through the services if the bulk path fails for a reason it cannot put on one item
+    (the database refusing a write, say), so one odd record cannot stop a run."""
     chunk = IssuanceChunk.objects.select_related("run", "run__run_by").get(pk=claim.chunk_id)
     run = chunk.run
     crash_point("claimed")
+    try:
+        outcome = _process_in_bulk(claim, chunk, run)
+    except Exception:
+        logger.exception("chunk %s: bulk issuing failed; issuing person by person", chunk.pk)
+        outcome = _process_per_person(claim, chunk, run)
+    if outcome.finished:
+        finish_run_if_complete(run.pk)
+    return outcome
+
+
+def _process_in_bulk(claim: Claim, chunk: IssuanceChunk, run: IssuanceRun) -> ChunkOutcome:
+    """The chunk as one unit of work: its documents issued, the print file written and the
+    chunk marked done commit together, or none of it does (a crash anywhere leaves the chunk
+    as it was, to be done again). The chunk row stays locked meanwhile, so no other worker
+    takes it even when the lease runs out. The plain activation codes exist only in memory
+    until they are printed; the file is in place before the commit."""
+    block = _reserve_numbers(claim, chunk, run)
+    if block is None:
+        return ChunkOutcome(chunk.pk, 0, 0, 0, False)
+    crash_point("reserved")
+    path = run_dir(run) / print_file_name(chunk)
+    with transaction.atomic():
+        mine = IssuanceChunk.objects.select_for_update().filter(
+            pk=chunk.pk, status=IssuanceChunk.Status.PROCESSING, attempts=claim.attempt
+        )
+        if not mine.exists():
+            return ChunkOutcome(chunk.pk, 0, 0, 0, False)
+        items = list(IssuanceItem.objects.filter(chunk=chunk).order_by("position", "pk"))
+        numbers = block_numbers(
+            block[0], block[1], run.as_of, [i.pk for i in items if i.document == "certificate"]
+        )
+        was_printable = {
+            i.pk
+            for i in items
+            if i.status in (IssuanceItem.Status.ISSUED, IssuanceItem.Status.DONE)
+            and "document" in i.snapshot
+        }
+        pending = [i for i in items if i.status == IssuanceItem.Status.PENDING]
+        issued = issue_items(run=run, items=pending, numbers=numbers)
+        crash_point("issued")
+        snapshots = [
+            issued.snapshots[i.pk]
+            if i.pk in issued.snapshots
+            else document_from_json(chunk.document, i.snapshot["document"])
+            for i in items
+            if i.pk in issued.snapshots or i.pk in was_printable
+        ]
+        documents = pages = 0
+        if snapshots:
+            with _invariant():
+                rendered = render_many(snapshots, path)
+            documents, pages = rendered.documents, rendered.pages
+            crash_point("rendered")
+        mine.update(status=IssuanceChunk.Status.DONE, finished_at=timezone.now(), lease_until=None)
+        _record_file(run, chunk, path, documents, pages)
+        IssuanceItem.objects.filter(chunk=chunk, status=IssuanceItem.Status.ISSUED).update(
+            status=IssuanceItem.Status.DONE
+        )
+        crash_point("before_commit")
+    crash_point("committed")
+    return ChunkOutcome(chunk.pk, issued.issued, issued.failed, documents, True)
+
+
+def _reserve_numbers(
+    claim: Claim, chunk: IssuanceChunk, run: IssuanceRun
+) -> tuple[int | None, int] | None:
+    """The chunk's block of certificate numbers (first, count), reserved on its first attempt
+    in a short transaction of its own and reused by every later one; None if the chunk is no
+    longer this worker's."""
+    with transaction.atomic():
+        row = (
+            IssuanceChunk.objects.select_for_update()
+            .filter(pk=chunk.pk, status=IssuanceChunk.Status.PROCESSING, attempts=claim.attempt)
+            .values_list("numbers_from", "numbers_count")
+            .first()
+        )
+        if row is None:
+            return None
+        if row[0] is not None or chunk.document != "certificate":
+            return row
+        count = IssuanceItem.objects.filter(chunk=chunk, document="certificate").count()
+        if not count:
+            return row
+        first = reserve_certificate_numbers(count, run.as_of)
+        IssuanceChunk.objects.filter(pk=chunk.pk).update(numbers_from=first, numbers_count=count)
+        return first, count
+
+
+def _record_file(
+    run: IssuanceRun, chunk: IssuanceChunk, path: Path, documents: int, pages: int
+) -> None:
+    IssuedFile.objects.filter(chunk=chunk).delete()
+    if not documents:
+        return
+    data = path.read_bytes()
+    IssuedFile.objects.create(
+        run=run,
+        chunk=chunk,
+        kind=IssuedFile.Kind.PRINT,
+        name=path.name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        size=len(data),
+        documents=documents,
+        pages=pages,
+    )
+
+
+def _process_per_person(claim: Claim, chunk: IssuanceChunk, run: IssuanceRun) -> ChunkOutcome:
+    """The fallback: one commit per person through the services (no activation codes), then
+    the print file from the stored snapshots, then the chunk marked done."""
     issued = failed = 0
     pending = list(
         IssuanceItem.objects.filter(chunk=chunk, status=IssuanceItem.Status.PENDING)
@@ -108,7 +222,6 @@ def process_chunk(claim: Claim) -> ChunkOutcome:
         printable.filter(status=IssuanceItem.Status.ISSUED).update(status=IssuanceItem.Status.DONE)
         crash_point("before_commit")
     crash_point("committed")
-    finish_run_if_complete(run.pk)
     return ChunkOutcome(chunk.pk, issued, failed, documents, True)
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from cards.models import Certificate
-from eligibility.facts_builder import NoEnrolment, build_person_facts
+from eligibility.facts_builder import NoEnrolment, PersonRow, build_person_facts
 from eligibility.models import InsuredPerson
 from eligibility.rules.assessment import Assessment, Milestones
 from eligibility.rules.engine import assess, milestones
@@ -40,21 +40,45 @@ def certificate_snapshot(certificate: Certificate) -> CertificateSnapshot:
     name and address."""
     person = certificate.person
     facts = _facts(person, certificate.issued_on)
-    ratio = certificate.burden_ratio
-    elderly_from = _milestones(person, certificate.issued_on).elderly_from
+    return certificate_snapshot_from(
+        person_fields=_person_fields(person, facts),
+        birth_date=person.birth_date,
+        number=certificate.number,
+        issued_on=certificate.issued_on,
+        valid_until=certificate.valid_until,
+        burden_ratio=certificate.burden_ratio,
+        special_medical_expenses=certificate.special_medical_expenses,
+    )
+
+
+def certificate_snapshot_from(
+    *,
+    person_fields: dict[str, Any],
+    birth_date: date,
+    number: str,
+    issued_on: date,
+    valid_until: date,
+    burden_ratio: int | None,
+    special_medical_expenses: bool,
+    activation_code: str | None = None,
+    activation_code_until: date | None = None,
+) -> CertificateSnapshot:
+    """`certificate_snapshot` from plain values (the batch issues many without reading rows)."""
+    ratio = burden_ratio
+    elderly_from = _milestones_for(birth_date, issued_on).elderly_from
     # Under 70 for the whole validity: nothing to print, whatever was stored.
-    if ratio is not None and certificate.valid_until < elderly_from:
+    if ratio is not None and valid_until < elderly_from:
         ratio = None
     return CertificateSnapshot(
-        **_person_fields(person, facts),
-        issued_on=certificate.issued_on,
+        **person_fields,
+        issued_on=issued_on,
         burden_ratio=ratio,
-        burden_ratio_from=(
-            _ratio_from(elderly_from, certificate.valid_until) if ratio is not None else None
-        ),
-        special_medical_expenses=certificate.special_medical_expenses,
-        certificate_number=certificate.number,
-        valid_until=certificate.valid_until,
+        burden_ratio_from=(_ratio_from(elderly_from, valid_until) if ratio is not None else None),
+        special_medical_expenses=special_medical_expenses,
+        certificate_number=number,
+        valid_until=valid_until,
+        activation_code=activation_code,
+        activation_code_until=activation_code_until if activation_code else None,
     )
 
 
@@ -72,23 +96,47 @@ def notice_snapshot(
     """
     person = notice.person
     facts = _facts(person, notice.issued_on)
-    special = facts is not None and _special(assess(facts, notice.issued_on))
-    marks = _milestones(person, notice.issued_on)
-    ratio = notice.burden_ratio
+    return notice_snapshot_from(
+        person_fields=_person_fields(person, facts),
+        birth_date=person.birth_date,
+        issued_on=notice.issued_on,
+        burden_ratio=notice.burden_ratio,
+        special_medical_expenses=facts is not None and _special(assess(facts, notice.issued_on)),
+        addressee_name=_addressee(person),
+        activation_code=activation_code,
+        activation_code_until=activation_code_until,
+    )
+
+
+def notice_snapshot_from(
+    *,
+    person_fields: dict[str, Any],
+    birth_date: date,
+    issued_on: date,
+    burden_ratio: int | None,
+    special_medical_expenses: bool,
+    addressee_name: str,
+    activation_code: str | None = None,
+    activation_code_until: date | None = None,
+) -> NoticeSnapshot:
+    """`notice_snapshot` from plain values; `special_medical_expenses` is the R-ARREARS note of
+    the person's assessment on the issue day."""
+    marks = _milestones_for(birth_date, issued_on)
+    ratio = burden_ratio
     # Notices showing the ratio go out late in the month the person reaches 70 (R-AGE70).
-    if ratio is not None and notice.issued_on < marks.turns_70_month:
+    if ratio is not None and issued_on < marks.turns_70_month:
         ratio = None
     return NoticeSnapshot(
-        **_person_fields(person, facts),
-        issued_on=notice.issued_on,
+        **person_fields,
+        issued_on=issued_on,
         burden_ratio=ratio,
         burden_ratio_from=(
-            _ratio_from(marks.elderly_from, _notice_period_day(notice.issued_on))
+            _ratio_from(marks.elderly_from, _notice_period_day(issued_on))
             if ratio is not None
             else None
         ),
-        special_medical_expenses=special,
-        addressee_name=_addressee(person),
+        special_medical_expenses=special_medical_expenses,
+        addressee_name=addressee_name,
         activation_code=activation_code,
         activation_code_until=activation_code_until,
     )
@@ -178,7 +226,11 @@ def _special(assessment: Assessment) -> bool:
 
 def _milestones(person: InsuredPerson, on: date) -> Milestones:
     """The age milestones, which depend on the birth date alone (and the policy in force)."""
-    birth_only = PersonFacts(birth_date=person.birth_date, enrolled_on=person.birth_date)
+    return _milestones_for(person.birth_date, on)
+
+
+def _milestones_for(birth_date: date, on: date) -> Milestones:
+    birth_only = PersonFacts(birth_date=birth_date, enrolled_on=birth_date)
     return milestones(birth_only, policy_at(on))
 
 
@@ -228,4 +280,34 @@ def _person_fields(person: InsuredPerson, facts: PersonFacts | None) -> dict[str
         "enrolled_on": facts.enrolled_on if facts is not None else None,
         "postal_code": household.postal_code,
         "address": household.address,
+    }
+
+
+def row_addressee(row: PersonRow) -> str:
+    """`_addressee` for a plain row of `iter_person_rows` (the householder's name is joined in)."""
+    if row.householder_id in (None, row.pk) or row.householder_family_name is None:
+        return f"{row.family_name}\u3000{row.given_name}"
+    return f"{row.householder_family_name}\u3000{row.householder_given_name}"
+
+
+def row_person_fields(
+    row: PersonRow, enrolled_on: date | None, *, insurer: tuple[str, str] | None = None
+) -> dict[str, Any]:
+    """`_person_fields` for a plain row of `iter_person_rows`; `insurer` (number, name) defaults
+    to the settings (a planning process passes its parent's)."""
+    number, name = insurer or (settings.INSURER_NUMBER, settings.INSURER_NAME)
+    return {
+        "insurer_number": number,
+        "insurer_name": name,
+        "symbol": row.symbol,
+        "number": row.number,
+        "branch": row.branch,
+        "family_name": row.family_name,
+        "given_name": row.given_name,
+        "family_name_kana": row.family_name_kana,
+        "given_name_kana": row.given_name_kana,
+        "birth_date": row.birth_date,
+        "enrolled_on": enrolled_on,
+        "postal_code": row.postal_code,
+        "address": row.address,
     }

@@ -236,3 +236,58 @@ def draw_back_static(canvas: Canvas, font: str) -> None:
         )
     canvas.setLineWidth(0.4)
     canvas.rect(LEFT, y - 1.0 * mm, width, box_top - y + 1.0 * mm)
+
+
+# --- cover sheet with the portal activation code -------------------------------------------------
+
+COVER_TITLE = "資格確認書をお送りします"
+COVER_CODE_LABEL = "利用開始コード"
+
+
+def draw_cover_static(canvas: Canvas, font: str) -> None:
+    """The fixed part of the cover sheet mailed in front of a card that carries a portal code."""
+    _frame(canvas)
+    draw_line(canvas, LEFT, TITLE_BASELINE, COVER_TITLE, font=font, size=8.5, width=RIGHT - LEFT)
+    canvas.setStrokeColor(LINE)
+    canvas.setLineWidth(0.4)
+    canvas.rect(LEFT, HEIGHT - 28 * mm, RIGHT - LEFT, 17 * mm)
+    draw_line(
+        canvas, LEFT + 2 * mm, HEIGHT - 16 * mm, COVER_CODE_LABEL, font=font, size=6, width=20 * mm
+    )
+    paragraph(
+        canvas,
+        LEFT,
+        HEIGHT - 30 * mm,
+        RIGHT - LEFT,
+        plain(wording.NOTICE_ACTIVATION),
+        _cover_style(font),
+    )
+
+
+@functools.cache
+def _cover_style(font: str) -> ParagraphStyle:
+    return ParagraphStyle("cover", fontName=font, fontSize=5.6, leading=7.4, wordWrap="CJK")
+
+
+def draw_cover(out: FieldWriter, card: CertificateSnapshot) -> None:
+    """The person's name and the code, on top of the static cover."""
+    out.line("name", f"{card.full_name}　様", LEFT + 2 * mm, HEIGHT - 9.5 * mm, 60 * mm, 6.5, 4.5)
+    out.line(
+        "activation_code",
+        card.activation_code or "",
+        LEFT + 24 * mm,
+        HEIGHT - 16.4 * mm,
+        RIGHT - LEFT - 26 * mm,
+        11,
+        7,
+    )
+    if card.activation_code_until is not None:
+        out.line(
+            "activation_code_until",
+            f"有効期限　{to_wareki(card.activation_code_until)}まで",
+            LEFT + 2 * mm,
+            HEIGHT - 22 * mm,
+            RIGHT - LEFT - 4 * mm,
+            6,
+            5,
+        )

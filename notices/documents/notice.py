@@ -25,6 +25,7 @@ from notices.documents.layout import (
     Row,
     draw_grid,
     draw_line,
+    draw_lines,
     paragraph,
     plain,
     table_cells,
@@ -331,8 +332,10 @@ def draw(out: FieldWriter, letter: NoticeSnapshot) -> None:
         _activation(out, letter.activation_code, letter.activation_code_until)
 
 
-def _activation(out: FieldWriter, code: str, until: date | None) -> None:
-    canvas, width = out.canvas, RIGHT - SENDER_LEFT
+def draw_activation_static(canvas: Canvas, font: str) -> None:
+    """The box, label and note of the activation code: part of the static form of the letters
+    that carry a code (`render._notice`), so each page draws only the code and its date."""
+    width = RIGHT - SENDER_LEFT
     canvas.setStrokeColor(LINE)
     canvas.setLineWidth(0.5)
     canvas.rect(SENDER_LEFT, ACTIVATION_TOP - 18 * mm, width, 18 * mm)
@@ -341,10 +344,23 @@ def _activation(out: FieldWriter, code: str, until: date | None) -> None:
         SENDER_LEFT + 2 * mm,
         ACTIVATION_TOP - 5 * mm,
         "利用開始コード",
-        font=out.font,
+        font=font,
         size=8,
         width=22 * mm,
     )
+    draw_lines(
+        canvas,
+        SENDER_LEFT + 2 * mm,
+        ACTIVATION_TOP - 10.2 * mm,
+        wording.NOTICE_ACTIVATION,
+        font=font,
+        width=width - 4 * mm,
+        tries=((6.2, 3), (5.6, 3), (5, 4)),
+    )
+
+
+def _activation(out: FieldWriter, code: str, until: date | None) -> None:
+    width = RIGHT - SENDER_LEFT
     out.line(
         "activation_code",
         code,
@@ -364,11 +380,3 @@ def _activation(out: FieldWriter, code: str, until: date | None) -> None:
             7,
             6,
         )
-    out.lines(
-        "activation_note",
-        wording.NOTICE_ACTIVATION,
-        SENDER_LEFT + 2 * mm,
-        ACTIVATION_TOP - 10.2 * mm,
-        width - 4 * mm,
-        ((6.2, 3), (5.6, 3), (5, 4)),
-    )

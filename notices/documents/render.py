@@ -180,6 +180,14 @@ def _certificate(
     backs: bool,
 ) -> int:
     special, elderly = card.special_medical_expenses, card.burden_ratio is not None
+    cover = 0
+    if card.activation_code:
+        # Mailed with a portal code: a cover sheet first, so the card itself never carries it.
+        canvas.setPageSize(certificate.PAGE_SIZE)
+        forms.place(("certificate-cover",), lambda: certificate.draw_cover_static(canvas, font))
+        certificate.draw_cover(writer, card)
+        canvas.showPage()
+        cover = 1
     canvas.setPageSize(certificate.PAGE_SIZE)
     forms.place(
         ("certificate", special, elderly, card.insurer_number, card.insurer_name),
@@ -195,28 +203,34 @@ def _certificate(
     certificate.draw_front(writer, card)
     canvas.showPage()
     if not backs:
-        return 1
+        return cover + 1
     canvas.setPageSize(certificate.PAGE_SIZE)
     forms.place(("certificate-back",), lambda: certificate.draw_back_static(canvas, font))
     canvas.showPage()
-    return 2
+    return cover + 2
 
 
 def _notice(
     canvas: Canvas, forms: _Forms, writer: FieldWriter, font: str, letter: NoticeSnapshot
 ) -> int:
     special, elderly = letter.special_medical_expenses, letter.burden_ratio is not None
+    coded = bool(letter.activation_code)
     canvas.setPageSize(notice.PAGE_SIZE)
-    forms.place(
-        ("notice", special, elderly, letter.insurer_number, letter.insurer_name),
-        lambda: notice.draw_static(
+
+    def draw() -> None:
+        notice.draw_static(
             canvas,
             font,
             special=special,
             elderly=elderly,
             insurer_number=letter.insurer_number,
             insurer_name=letter.insurer_name,
-        ),
+        )
+        if coded:
+            notice.draw_activation_static(canvas, font)
+
+    forms.place(
+        ("notice", special, elderly, coded, letter.insurer_number, letter.insurer_name), draw
     )
     notice.draw(writer, letter)
     canvas.showPage()

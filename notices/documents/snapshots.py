@@ -69,6 +69,10 @@ class CertificateSnapshot(DocumentSnapshot):
 
     certificate_number: str
     valid_until: date  # 有効期限
+    # A one-time portal code mailed with the card (printed on a cover page before it; only its
+    # hash is stored, so a reprint cannot carry it), and its last valid day.
+    activation_code: str | None = None
+    activation_code_until: date | None = None
 
     def __post_init__(self) -> None:
         DocumentSnapshot.__post_init__(self)

@@ -165,7 +165,7 @@ class FieldReaders:
             (name, position, read) for name, position, read in self.compiled if position >= 0
         ]
         self.names = [name for name, _position, _read in present]
-        self.readers = [read for _name, _position, read in present]
+        self.readers = [_remembering(read) for _name, _position, read in present]
         positions = [position for _name, position, _read in present]
         # One C call picks every value the kind reads out of the line.
         self.pick = itemgetter(*positions) if len(positions) > 1 else lambda f: (f[positions[0]],)
@@ -192,6 +192,30 @@ class FieldReaders:
         if self.absent:
             values.update(self.absent)
         return values, None
+
+
+_FORGOTTEN = object()
+MEMO_LIMIT = 50_000  # values remembered per column before the memory starts afresh
+
+
+def _remembering(read: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`read` remembering its good results: a column's values repeat (dates, codes, names,
+    the address of every member of a household), and a dictionary look-up costs a fraction of
+    reading a date or a kana name again. Readers are pure and their values immutable; a bad
+    value raises, and is not remembered. The memory is bounded and starts afresh when full."""
+    memory: dict[str, Any] = {}
+    get = memory.get
+
+    def remembered(value: str) -> Any:
+        result = get(value, _FORGOTTEN)
+        if result is _FORGOTTEN:
+            result = read(value)
+            if len(memory) >= MEMO_LIMIT:
+                memory.clear()
+            memory[value] = result
+        return result
+
+    return remembered
 
 
 class Row(Protocol):

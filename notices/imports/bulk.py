@@ -121,14 +121,31 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
         return None
     if not count:
         return []
-    table = model._meta.db_table
-    column = model._meta.pk.column  # type: ignore[union-attr]
     with connection.cursor() as cursor:
+        # The sequence is named once: pg_get_serial_sequence() in the select list would be
+        # evaluated for every id drawn (five times the cost of nextval itself).
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [table, column, count],
+            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)",
+            [_sequence_of(model), count],
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+_sequences: dict[tuple[str, str], str] = {}
+
+
+def _sequence_of(model: type[models.Model]) -> str:
+    """The name of the sequence behind the model's primary key (PostgreSQL), looked up once
+    per database."""
+    key = (connection.alias, model._meta.db_table)
+    if key not in _sequences:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_serial_sequence(%s, %s)",
+                [model._meta.db_table, model._meta.pk.column],  # type: ignore[union-attr]
+            )
+            _sequences[key] = cursor.fetchone()[0]
+    return _sequences[key]
 
 
 def any_of(model: type[models.Model], name: str, values: Sequence[Any]) -> Any:

@@ -18,13 +18,21 @@ The ImportRun row and the "import" audit event are written in that same transact
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import gc
 import logging
+import multiprocessing
+import os
 import threading
 import time
+import warnings
 from array import array
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from queue import Empty, Full, Queue
 from typing import Any
@@ -68,6 +76,10 @@ CHUNK_LINES = 2000
 KEEP_ERRORS = 500  # kept on the ImportRun row; the report file has them all
 KEEP_CHANGES = 100
 PROGRESS_EVERY = 5000  # lines
+# Files of at least this many lines are read and parsed by a worker process (where the system can
+# fork one) rather than a thread of this one: reading costs as much as comparing and writing, and
+# a thread shares one core with them (ADR 0009).
+PROCESS_MIN_LINES = 20_000
 _MISSING = object()
 
 Progress = Callable[[str, int, int], None]
@@ -294,6 +306,126 @@ def _read_ahead(chunks: Iterator[list[Group]], depth: int = 2) -> Iterator[list[
                 thread.join(timeout=0.1)
 
 
+def _read_chunks(reader: _Reader, header: Header, total: int) -> Iterator[list[Group]]:
+    """The file's groups in chunks, read ahead of the caller by a process or a thread."""
+    if total >= PROCESS_MIN_LINES and _can_fork():
+        return _read_in_process(lambda: _chunks(reader.groups(header)))
+    return _read_ahead(_chunks(reader.groups(header)))
+
+
+def _can_fork() -> bool:
+    return hasattr(os, "fork") and "fork" in multiprocessing.get_all_start_methods()
+
+
+@lru_cache(maxsize=16)
+def _row_fields(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    """One C call reading a row's values in the order its class takes them (None: the class
+    is not a plain dataclass, and its rows travel as they are)."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    names = [f.name for f in dataclasses.fields(cls)]
+    if not all(f.init for f in dataclasses.fields(cls)) or len(names) < 2:
+        return None
+    return attrgetter(*names)
+
+
+Packed = tuple[Any, list[int], list[bytes], Any, list[LineError]]
+
+
+def _pack(chunk: list[Group]) -> list[Packed]:
+    """A chunk as the parent needs it, compactly: per group its key, line numbers and raw bytes
+    (for the rejected-lines file), rows as plain tuples, errors. Pickling the objects themselves
+    cost as much as reading the file."""
+    packed: list[Packed] = []
+    for group in chunk:
+        records = group.records
+        rows: Any = group.rows
+        if rows:
+            cls = type(rows[0])
+            values = _row_fields(cls)
+            if values is not None:
+                rows = (cls, [values(row) for row in rows])
+        packed.append(
+            (group.key, [r.line for r in records], [r.raw for r in records], rows, group.errors)
+        )
+    return packed
+
+
+def _unpack(packed: list[Packed]) -> list[Group]:
+    chunk = []
+    for key, lines, raws, rows, errors in packed:
+        if isinstance(rows, tuple):
+            cls, values = rows
+            rows = [cls(*row) for row in values]
+        records = [Record(line, raw, None) for line, raw in zip(lines, raws, strict=True)]
+        chunk.append(Group(key, records, rows, errors))
+    return chunk
+
+
+def _produce_into(make_chunks: Callable[[], Iterator[list[Group]]], queue: Any) -> None:
+    """In the worker process: read the file and hand each chunk over (pickled by the queue).
+
+    The process is forked: it shares the parent's memory as it was, and it touches nothing but
+    the file (never the database connection it inherited). A refusal (a My Number) is handed
+    over as its errors; any other failure as its text. Its objects hold no cycles, so the cyclic
+    garbage collector, which would only re-scan the parent's inherited heap, is off.
+    """
+    gc.disable()
+    try:
+        for chunk in make_chunks():
+            queue.put(("chunk", _pack(chunk)))
+        queue.put(("done", None))
+    except FileRefused as refused:
+        queue.put(("refused", refused.errors))
+    except BaseException as error:  # reported by the parent
+        queue.put(("failed", f"{type(error).__name__}: {error}"))
+
+
+def _read_in_process(
+    make_chunks: Callable[[], Iterator[list[Group]]], depth: int = 2
+) -> Iterator[list[Group]]:
+    """The chunks, read and parsed in a forked worker process while this one compares and
+    writes: the two use two cores, where a thread would share one (the GIL). At most `depth`
+    chunks wait in the pipe, so memory stays flat; the worker is stopped when the caller stops
+    early (an error, the transaction rolled back)."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=depth)
+    process = context.Process(
+        target=_produce_into, args=(make_chunks, queue), name="import-reader", daemon=True
+    )
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about forking a process that has other threads (a web worker):
+        # the child only reads the file and touches no lock those threads may hold.
+        warnings.filterwarnings("ignore", message=r".*fork\(\)", category=DeprecationWarning)
+        process.start()
+    try:
+        while True:
+            try:
+                tag, item = queue.get(timeout=1.0)
+            except Empty:
+                if process.is_alive():
+                    continue
+                try:  # the last item may have arrived as the process ended
+                    tag, item = queue.get(timeout=1.0)
+                except Empty:
+                    raise RuntimeError(
+                        f"the import's reader process ended unexpectedly ({process.exitcode})"
+                    ) from None
+            if tag == "chunk":
+                yield _unpack(item)
+            elif tag == "done":
+                return
+            elif tag == "refused":
+                raise FileRefused(item)
+            else:
+                raise RuntimeError(f"the import's reader process failed: {item}")
+    finally:
+        if process.is_alive():
+            process.terminate()
+        process.join()
+        queue.close()
+
+
 def _chunks(groups: Iterator[Group]) -> Iterator[list[Group]]:
     chunk: list[Group] = []
     lines = 0
@@ -498,7 +630,7 @@ def _check(
     tally = Tally()
     seen = _Seen()
     last_progress = 0
-    for chunk in _read_ahead(_chunks(reader.groups(header))):
+    for chunk in _read_chunks(reader, header, total):
         plans = _plan(kind, chunk, header, ctx, partial_ok=True, changes=tally.wants_changes)
         for group, plan in zip(chunk, plans, strict=True):
             tally.lines += len(group.records)
@@ -558,7 +690,7 @@ def _apply(
                 handle.write(b"\xef\xbb\xbf")
             handle.write(_with_newline(header_record.raw))
         last_progress = 0
-        for chunk in _read_ahead(_chunks(reader.groups(header))):
+        for chunk in _read_chunks(reader, header, total):
             if repeats is not None:
                 for group in chunk:
                     first = repeats.find(group.first_line) if group.key is not None else None
@@ -700,6 +832,38 @@ def _audit(run: ImportRun, *, dry_run: bool) -> None:
     )
 
 
+_collector_lock = threading.Lock()
+_collector_users = 0
+_collector_saved: tuple[int, int, int] | None = None
+RELAXED_GEN0 = 50_000  # allocations between young collections while an import runs
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while an import works.
+
+    An import allocates millions of short-lived objects that reference counting frees; the
+    default young-generation threshold (700) made the collector run tens of thousands of times
+    and re-scan the long-lived heap, a third of the process's time. The threshold is raised
+    for the run (nested or concurrent runs share it) and restored after the last one.
+    """
+    global _collector_users, _collector_saved
+    with _collector_lock:
+        if _collector_users == 0:
+            _collector_saved = gc.get_threshold()
+            gen0, gen1, gen2 = _collector_saved
+            gc.set_threshold(max(gen0, RELAXED_GEN0), gen1, gen2)
+        _collector_users += 1
+    try:
+        yield
+    finally:
+        with _collector_lock:
+            _collector_users -= 1
+            if _collector_users == 0 and _collector_saved is not None:
+                gc.set_threshold(*_collector_saved)
+                _collector_saved = None
+
+
 def execute(
     run: ImportRun,
     path: Path,
@@ -713,6 +877,18 @@ def execute(
     `preview`: a check whose run then waits for confirmation (status previewed). The file is
     expected to be the one `run.sha256` names, when set (confirmation re-checks the stored file).
     """
+    with _fewer_collections():
+        return _execute(run, path, dry_run=dry_run, preview=preview, progress=progress)
+
+
+def _execute(
+    run: ImportRun,
+    path: Path,
+    *,
+    dry_run: bool,
+    preview: bool,
+    progress: Progress | None,
+) -> ImportRun:
     kind = kind_named(run.kind)
     today = run.as_of or timezone.localdate()
     ctx = Context(today=today, now=timezone.now(), by=run.by, run_id=run.pk)

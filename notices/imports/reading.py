@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notices.imports.errors import FileRefused, LineError
+from sumida_kokuho import mynumber
 
 UTF8 = "utf-8"
 CP932 = "cp932"
@@ -28,33 +29,19 @@ _READ_BLOCK = 1 << 20
 # C0 and C1 control characters and DEL, except nothing: tabs and newlines inside values are refused
 # too (a value with a newline in it is an address someone pasted wrongly, not data).
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-# A My Number as it gets written: 12 digits, possibly in groups of four (after NFKC).
-_MY_NUMBER_SHAPE = re.compile(r"[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}")
 # The same in any width, anywhere in a line: a cheap first look before each value is checked.
 _MY_NUMBER_SCAN = re.compile(r"(?<!\d)\d{4}[ \-\u3000－]?\d{4}[ \-\u3000－]?\d{4}(?!\d)")
 
 
 def my_number_check_digit(first_eleven: str) -> int:
     """The check digit of a 個人番号 (総務省令第85号 第5条) from its first 11 digits."""
-    total = 0
-    for n in range(1, 12):
-        p = int(first_eleven[11 - n])
-        q = n + 1 if n <= 6 else n - 5
-        total += p * q
-    remainder = total % 11
-    return 0 if remainder <= 1 else 11 - remainder
+    return mynumber.check_digit(first_eleven)
 
 
 def looks_like_my_number(value: str) -> bool:
     """A 12-digit value (groups of four allowed) whose last digit is a valid check digit."""
-    if len(value) < 12:
-        return False
-    text = value if value.isascii() else unicodedata.normalize("NFKC", value)
-    text = text.strip()
-    if not _MY_NUMBER_SHAPE.fullmatch(text):
-        return False
-    digits = text.replace(" ", "").replace("-", "")
-    return my_number_check_digit(digits[:11]) == int(digits[11])
+    # Written once, in sumida_kokuho.mynumber (forms, logs and the search use it too).
+    return len(value) >= 12 and mynumber.is_my_number(value)
 
 
 def has_control_character(value: str) -> bool:

@@ -8,7 +8,7 @@ import hmac
 import time
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from django import forms
 from django.conf import settings
@@ -16,10 +16,14 @@ from django.core import signing
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from joserfc import jwt
 from joserfc.jwk import RSAKey
+
+from sumida_kokuho.security import public
 
 KEY_ID = "fake-oidc-1"
 CODE_SALT = "fake_oidc.code"
@@ -47,6 +51,7 @@ def issuer() -> str:
     return str(settings.OIDC_ISSUER).rstrip("/")
 
 
+@public
 @require_safe
 def discovery(request: HttpRequest) -> JsonResponse:
     base = issuer()
@@ -67,6 +72,7 @@ def discovery(request: HttpRequest) -> JsonResponse:
     )
 
 
+@public
 @require_safe
 def jwks(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"keys": [signing_key().as_dict(private=False)]})
@@ -86,7 +92,16 @@ class IdentityForm(forms.Form):
 _REQUIRED_PARAMETERS = ("client_id", "redirect_uri", "state", "nonce", "code_challenge")
 
 
-def _authorization_problem(params: Any) -> str | None:
+def _registered_redirect_uri(request: HttpRequest, uri: str) -> bool:
+    """Like a real provider, send codes only to the client's registered callback: the portal's
+    callback on this site (never to another host: no open redirect)."""
+    if not url_has_allowed_host_and_scheme(uri, allowed_hosts={request.get_host()}):
+        return False
+    parts = urlsplit(uri)
+    return bool(parts.scheme and parts.netloc) and parts.path == reverse("portal:oidc_callback")
+
+
+def _authorization_problem(request: HttpRequest, params: Any) -> str | None:
     if params.get("response_type") != "code":
         return "response_type must be code"
     missing = [name for name in _REQUIRED_PARAMETERS if not params.get(name)]
@@ -96,18 +111,24 @@ def _authorization_problem(params: Any) -> str | None:
         return "code_challenge_method must be S256"
     if params.get("client_id") != settings.OIDC_CLIENT_ID:
         return "unknown client_id"
+    if not _registered_redirect_uri(request, params.get("redirect_uri", "")):
+        return "redirect_uri is not registered"
     if "openid" not in params.get("scope", "").split():
         return "scope must include openid"
     return None
 
 
+@public
 @require_http_methods(["GET", "HEAD", "POST"])
 def authorize(request: HttpRequest) -> HttpResponse:
     params = request.GET if request.method != "POST" else request.POST
-    problem = _authorization_problem(params)
+    problem = _authorization_problem(request, params)
     if problem:
         return HttpResponse(problem, status=400, content_type="text/plain")
-    form = IdentityForm(request.POST if request.method == "POST" else None)
+    # Typed in already: the demo resident of the seeded showcase (eligibility.demo.residents).
+    from eligibility.demo.residents import app_identity
+
+    form = IdentityForm(request.POST if request.method == "POST" else None, initial=app_identity())
     if request.method != "POST" or not form.is_valid():
         hidden = {name: params.get(name, "") for name in (*_REQUIRED_PARAMETERS, "scope")}
         hidden |= {"response_type": "code", "code_challenge_method": "S256"}
@@ -172,6 +193,7 @@ def _id_token(grant: dict[str, Any]) -> str:
     return jwt.encode({"alg": "RS256", "kid": KEY_ID}, claims, key)
 
 
+@public
 @csrf_exempt  # a back-channel call from the client, authenticated by its secret
 @require_POST
 def token(request: HttpRequest) -> JsonResponse:
@@ -208,6 +230,7 @@ def token(request: HttpRequest) -> JsonResponse:
     )
 
 
+@public
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def userinfo(request: HttpRequest) -> JsonResponse:

@@ -184,7 +184,8 @@ def test_hand_over_writes_checked_files_mailing_list_and_manifest(
     manifest = json.loads((result.directory / "manifest.json").read_text("utf-8"))
     prints = [f for f in manifest["files"] if f["kind"] == "print"]
     assert sum(f["documents"] for f in prints if f["document"] == "certificate") == 3
-    assert sum(f["pages"] for f in prints if f["document"] == "certificate") == 6
+    # Front and back each, plus a cover with the activation code (nobody has a portal account).
+    assert sum(f["pages"] for f in prints if f["document"] == "certificate") == 9
     rows = list(
         csv.DictReader(io.StringIO((result.directory / "mailing.csv").read_text("utf-8-sig")))
     )
@@ -200,8 +201,14 @@ def test_hand_over_writes_checked_files_mailing_list_and_manifest(
 
 
 def test_print_files_render_the_same_bytes_again(population, planner, approver) -> None:
+    """Without activation codes (everyone has a portal account) a print file is a pure function
+    of the stored snapshots. With codes it is not: the plain code is never stored."""
     from notices.batch.rendering import _render
+    from sumida_kokuho.models import ResidentAccount
+    from tests.factories import UserFactory
 
+    for person in population["certificate"] + population["notice"]:
+        ResidentAccount.objects.create(user=UserFactory(), person=person, linked_via="activation")
     run = executed_run(planner, approver)
     file = IssuedFile.objects.filter(run=run, kind="print").select_related("chunk").first()
     out = file.chunk and (hand_over(run=run, by=approver).directory / "again.pdf")

@@ -55,6 +55,17 @@ class DjangoViewAdapter(requests.adapters.BaseAdapter):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():  # type: ignore[no-untyped-def]
+    """Every test starts with an empty cache: cached pages of a rolled-back test (whose ids the
+    next test may reuse) must not be served."""
+    from django.core.cache import caches
+
+    caches["default"].clear()
+    yield
+    caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
 def fake_provider(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     """The OIDC settings point at the fake provider under http://testserver/fake-oidc."""
     original = requests.Session.get_adapter

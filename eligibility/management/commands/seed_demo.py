@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from eligibility.assess_api import assessment_json
 from eligibility.demo import DEMO_SYMBOLS, EXAMPLE_SYMBOL, POPULATION_SYMBOL, SHOWCASE_SYMBOL
+from eligibility.demo.residents import app_identity, issue_demo_letter
 from eligibility.demo.seeding import (
     CHUNK_HOUSEHOLDS,
     PopulationReport,
@@ -107,6 +108,11 @@ class Command(BaseCommand):
             "--no-admin", action="store_true", help="create no 'admin' user and no API token"
         )
         parser.add_argument(
+            "--no-resident-letter",
+            action="store_true",
+            help="issue no activation letter for the portal's demo resident (9101-0020-06)",
+        )
+        parser.add_argument(
             "--new-token",
             action="store_true",
             help="deactivate the demo API token and print a new one",
@@ -163,6 +169,7 @@ class Command(BaseCommand):
         self._summary(as_of, showcase, population, options["persons"])
         if not options["no_admin"]:
             self._sign_in(password, password_shown, options["new_token"])
+        self._residents(letter=not options["no_resident_letter"])
 
     # --- steps ------------------------------------------------------------------------------------
 
@@ -260,6 +267,38 @@ class Command(BaseCommand):
         else:
             assert token is not None
             self._say(f"API トークン: 既存（{token.prefix}…）。新しく発行するには --new-token")
+
+    def _residents(self, *, letter: bool) -> None:
+        """The portal's demo residents (eligibility.demo.residents, docs/showcase.md)."""
+        identity = app_identity()
+        if not identity:
+            return
+        self._say("")
+        self._say("住民ポータル → http://127.0.0.1:8000/portal/")
+        self._say(
+            "  デジタル認証アプリ（デモでは模擬のアプリ）: 「デジタル認証アプリでログイン」を押すと"
+            "次の基本4情報が入力済みです。そのまま「ログイン」で世帯主の画面（6人世帯）です。"
+        )
+        self._say(
+            f"    {identity['name']}  {identity['address']}  {identity['birthdate']}"
+            f"  {identity['gender']}  (sub {identity['sub']})"
+        )
+        issued = issue_demo_letter() if letter else None
+        if issued is not None:
+            self._say(
+                "  利用開始通知書（コードはこの一度だけ表示します）: 「利用開始通知書でアカウントを"
+                "作成」で次を入力し、メールアドレスとパスワードを決めます。"
+            )
+            self._say(
+                f"    被保険者番号 {issued.insured_number}（{issued.name}）"
+                f"  生年月日 {issued.birth_date}（{to_wareki(issued.birth_date)}）"
+                f"  コード {issued.code}"
+            )
+        elif letter:
+            self._say(
+                "  利用開始通知書: 9101-0020-06 は既にアカウントがあります"
+                "（メールアドレスとパスワードでログイン）。"
+            )
 
     # --- summary ----------------------------------------------------------------------------------
 
