@@ -32,4 +32,4 @@ USER kokuho
 EXPOSE 8000
 
 # At start: static files into the shared volume (the proxy serves them), migrations, then gunicorn.
-CMD ["sh", "-c", "python manage.py collectstatic --noinput -v 0 && python manage.py migrate --noinput && exec gunicorn sumida_kokuho.wsgi -b 0.0.0.0:8000 --workers 3 --access-logfile -"]
+CMD ["sh", "-c", "python manage.py collectstatic --noinput -v 0 && python manage.py migrate --noinput && exec gunicorn sumida_kokuho.wsgi -b 0.0.0.0:8000 --workers 3 --threads 2 --access-logfile -"]

@@ -3,7 +3,8 @@
 - `SessionTimeoutMiddleware`: a signed-in session ends after `SESSION_IDLE_TIMEOUT` seconds
   without a request (30 minutes) or `SESSION_ABSOLUTE_TIMEOUT` seconds after sign-in (12 hours),
   for staff and residents alike (ASVS 3.3.2). The session's own expiry (SESSION_COOKIE_AGE,
-  saved on every request) ends idle sessions too; this checks both times in the session itself,
+  renewed when the activity stamp moves, at most once per SESSION_ACTIVITY_STEP) ends idle
+  sessions too; this checks both times in the session itself,
   so neither depends on the session backend or on a cookie the browser kept. A page's automatic
   refresh (views marked `sumida_kokuho.security.passive`) is not activity.
 - `LoginRequiredMiddleware`: Django's, choosing the sign-in page by URL: the resident portal's
@@ -84,8 +85,14 @@ class SessionTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return
-        if not getattr(view_func, "session_passive", False):
-            request.session[LAST_SEEN_AT] = time.time()
+        if getattr(view_func, "session_passive", False):
+            return
+        now = time.time()
+        session = request.session
+        # Stamping marks the session modified, so it is saved and its expiry renewed; within
+        # SESSION_ACTIVITY_STEP of the last stamp a request writes nothing.
+        if now - float(session.get(LAST_SEEN_AT, 0)) >= settings.SESSION_ACTIVITY_STEP:
+            session[LAST_SEEN_AT] = now
 
 
 class LoginRequiredMiddleware(auth_middleware.LoginRequiredMiddleware):

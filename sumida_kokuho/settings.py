@@ -146,7 +146,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Process memory by default; with several server processes (gunicorn workers) set a cache they
 # share, e.g. CACHE_URL=filecache:///var/tmp/sumida-kokuho-cache on one host, so that a limit is
 # not multiplied by the number of workers.
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The resident portal's cached status pages (personal data) stay in each process's memory,
+# whatever CACHE_URL says: a shared cache would be one more place that holds them.
+CACHES = {
+    "default": env.cache_url("CACHE_URL", default="locmemcache://"),
+    "portal": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "portal"},
+}
+PORTAL_STATUS_CACHE = "portal"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -242,13 +248,17 @@ SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = None
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True  # no script reads the token: forms carry it in a hidden field
 SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
-# Sessions end after 30 minutes without a request (sliding: saved on every request) and, by
+# Sessions end after 30 minutes without a request and, by
 # sumida_kokuho.middleware.SessionTimeoutMiddleware, after 12 hours whatever the activity;
-# the middleware checks the idle time itself as well (ASVS 3.3.2).
+# the middleware checks the idle time itself (ASVS 3.3.2). Sliding: the middleware stamps the
+# last activity (and so saves the session, renewing its expiry) when the stamp is older than
+# SESSION_ACTIVITY_STEP seconds, not on every request — a write per page view cost the resident
+# status page most of its rate. An idle session thus ends up to that step early, never late.
 SESSION_IDLE_TIMEOUT = 30 * 60
 SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+SESSION_ACTIVITY_STEP = 60
 SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = (

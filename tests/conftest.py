@@ -105,8 +105,10 @@ def _fast_password_hashing():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():  # type: ignore[no-untyped-def]
-    """Rate limits (sumida_kokuho.security.RateLimit) count in the cache: each test starts at 0."""
-    from django.core.cache import cache
+    """Rate limits (sumida_kokuho.security.RateLimit) count in the cache, and the portal keeps
+    pages in its own: each test starts with every cache empty."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in caches:
+        caches[alias].clear()
     yield

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 
@@ -126,3 +127,20 @@ def test_ordinary_requests_count_as_activity():
         for _ in range(16):  # 32 minutes, a page every 2 minutes
             traveller.shift(timedelta(minutes=2))
             assert _signed_in(client.get(page), sign_in)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_requests_within_a_minute_do_not_write_the_session_but_later_ones_renew_it(kind):
+    from django.contrib.sessions.models import Session
+
+    with time_machine.travel(START, tick=False) as traveller:
+        client, page, sign_in = KINDS[kind]()
+        assert _signed_in(client.get(page), sign_in)
+        key = client.cookies[settings.SESSION_COOKIE_NAME].value
+        expiry = Session.objects.get(pk=key).expire_date
+        traveller.shift(timedelta(seconds=30))
+        assert _signed_in(client.get(page), sign_in)
+        assert Session.objects.get(pk=key).expire_date == expiry  # nothing written
+        traveller.shift(timedelta(seconds=31))
+        assert _signed_in(client.get(page), sign_in)
+        assert Session.objects.get(pk=key).expire_date == expiry + timedelta(seconds=61)

@@ -60,9 +60,11 @@ def _empty_cache():  # type: ignore[no-untyped-def]
     next test may reuse) must not be served."""
     from django.core.cache import caches
 
-    caches["default"].clear()
+    for alias in caches:
+        caches[alias].clear()
     yield
-    caches["default"].clear()
+    for alias in caches:
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)

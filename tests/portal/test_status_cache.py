@@ -10,6 +10,7 @@ from datetime import date
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -78,7 +79,7 @@ def test_the_query_count_is_constant_cached_or_not_for_a_household_of_6():
     cold, warm = [], []
     for size in (2, 6):
         client = signed_in(_household_of(size)[0])
-        caches["default"].clear()
+        caches[settings.PORTAL_STATUS_CACHE].clear()
         cold.append(_queries(client))
         warm.append(_queries(client))
     assert cold[0] == cold[1], cold
@@ -91,7 +92,7 @@ def test_a_cached_page_is_the_page_rendered_afresh():
     client = signed_in(people[0])
     fresh = client.get("/portal/").content
     cached = client.get("/portal/").content
-    caches["default"].clear()
+    caches[settings.PORTAL_STATUS_CACHE].clear()
     again = client.get("/portal/").content
     assert _without_tokens(cached) == _without_tokens(fresh) == _without_tokens(again)
     assert people[5].given_name in fresh.decode()
@@ -285,7 +286,7 @@ def test_cached_readings_equal_fresh_ones():
     first = [s.reading for s in statuses(light, TODAY)]
     with CaptureQueriesContext(connection) as queries:
         second = [s.reading for s in statuses(light, TODAY)]
-    caches["default"].clear()
+    caches[settings.PORTAL_STATUS_CACHE].clear()
     third = [s.reading for s in statuses(light, TODAY)]
     assert first == second == third
     assert len(queries) == 1 + 6  # the fingerprint; each light person's applications
