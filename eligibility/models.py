@@ -89,7 +89,12 @@ class InsuredPerson(models.Model):
         OTHER = "other", _("other")
 
     household = models.ForeignKey(
-        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="members"
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="members",
+        # No index of its own: the unique household/branch index serves lookups by household.
+        db_index=False,
     )
     branch = models.CharField(_("branch"), max_length=2, validators=[branch_validator])
     family_name = models.CharField(_("family name"), max_length=50)

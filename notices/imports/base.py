@@ -14,6 +14,7 @@ from functools import partial
 from operator import itemgetter
 from typing import Any, ClassVar, Protocol
 
+from django.db.models import Model
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -229,6 +230,9 @@ class Kind(Protocol):
     columns: ClassVar[tuple[Column, ...]]
     # The word for a group in errors ("household" lines must be together).
     groups_households: ClassVar[bool]
+    # The tables the import writes, with the fields its lookups select or join by: their
+    # planner statistics are refreshed as the tables grow (bulk.refresh_statistics).
+    analysed: ClassVar[dict[type[Model], tuple[str, ...]]]
 
     def group_key(self, cells: list[str], header: Header) -> Hashable | None:
         """The group a line belongs to, read leniently (None: the line stands alone)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import OperationalError, connection, models, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
@@ -85,6 +85,8 @@ def insert(model: type[models.Model], names: Sequence[str], rows: list[Row]) -> 
         return
     table, columns = _columns(model, names)
     values = _adapted(model, names, rows)
+    for counter in (_inserted, _imported):
+        counter[model._meta.db_table] = counter.get(model._meta.db_table, 0) + len(rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
@@ -169,3 +171,85 @@ def any_of(model: type[models.Model], name: str, values: Sequence[Any]) -> Any:
     return RawSQL(  # noqa: S611
         f"{column} = ANY(%s::{cast})", (literal,), output_field=models.BooleanField()
     )
+
+
+# --- planner statistics ----------------------------------------------------------------------
+#
+# The lookups of the next chunk are planned with the statistics of the tables as they were last
+# analysed. After a bulk load those say that the file's 記号 is rare (or absent) and the tables
+# small, and PostgreSQL reads every household of the 記号 and every person for each chunk (a hash
+# join over a sequential scan) instead of a few index probes: the cost per line then grows with
+# the file. Autovacuum may be off or lag behind, and it cannot see rows not yet committed, so the
+# import analyses the tables it writes itself, inside its transaction (ANALYZE samples the
+# transaction's own rows too), whenever they have grown by a good part since.
+
+# Rows inserted per table (db_table) by this import, in all and since its statistics were last
+# refreshed, and how many more make them stale.
+_imported: dict[str, int] = {}
+_inserted: dict[str, int] = {}
+_stale_after: dict[str, float] = {}
+# Stale: more rows than this many plus this part of the rows counted at the last ANALYZE (at the
+# start: of the table; during an import: of the rows it wrote, which the statistics miss however
+# large the table, e.g. a new 記号 among a million persons), so the refreshes are geometric.
+ANALYZE_MIN_ROWS = 5_000
+ANALYZE_GROWTH = 0.25
+
+
+def _counts(tables: Sequence[str]) -> list[tuple[str, float, int]]:
+    """(table, rows counted at its last ANALYZE, rows changed since as committed) per table."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, greatest(c.reltuples, 0), coalesce(s.n_mod_since_analyze, 0) "
+            "FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid "
+            "WHERE c.oid = ANY(%s::regclass[])",
+            ["{" + ",".join(connection.ops.quote_name(t) for t in tables) + "}"],
+        )
+        return cursor.fetchall()
+
+
+def _analyze(tables: dict[str, list[str]], stale: Sequence[str]) -> list[str]:
+    """ANALYZE the given columns of each stale table (the columns the lookups use: a whole
+    table's text columns would cost several times as much), skipping a table that another
+    session holds for VACUUM or ANALYZE: it is being refreshed, and waiting for it could make
+    two imports wait for each other."""
+    quote = connection.ops.quote_name
+    done = []
+    for table in stale:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {quote(table)} IN SHARE UPDATE EXCLUSIVE MODE NOWAIT")
+                columns = ", ".join(quote(column) for column in tables[table])
+                cursor.execute(f"ANALYZE {quote(table)} ({columns})")
+        except OperationalError:
+            continue  # the next chunk tries again
+        done.append(table)
+    return done
+
+
+def refresh_statistics(analysed: dict[type[models.Model], tuple[str, ...]], *, start: bool) -> None:
+    """ANALYZE the tables of `analysed` (model: fields its lookups use) whose statistics lag
+    behind (PostgreSQL only).
+
+    `start`: at the start of an import, by the changes PostgreSQL counted since their last
+    ANALYZE (committed ones: earlier imports with autovacuum off or behind); afterwards, by the
+    rows this import inserted since (no query unless some table has grown enough)."""
+    if connection.vendor != "postgresql" or not analysed:
+        return
+    tables = {
+        model._meta.db_table: [model._meta.get_field(name).column for name in names]  # type: ignore[union-attr]
+        for model, names in analysed.items()
+    }
+    if start:
+        stale = [
+            table
+            for table, counted, changed in _counts(sorted(tables))
+            if changed > ANALYZE_MIN_ROWS + ANALYZE_GROWTH * counted
+        ]
+        for table in tables:
+            _imported[table] = _inserted[table] = 0
+            _stale_after[table] = ANALYZE_MIN_ROWS
+    else:
+        stale = [t for t in tables if _inserted.get(t, 0) > _stale_after.get(t, ANALYZE_MIN_ROWS)]
+    for table in _analyze(tables, stale):
+        _inserted[table] = 0
+        _stale_after[table] = ANALYZE_MIN_ROWS + ANALYZE_GROWTH * _imported.get(table, 0)

@@ -630,6 +630,7 @@ def _check(
     tally = Tally()
     seen = _Seen()
     last_progress = 0
+    bulk.refresh_statistics(kind.analysed, start=True)
     for chunk in _read_chunks(reader, header, total):
         plans = _plan(kind, chunk, header, ctx, partial_ok=True, changes=tally.wants_changes)
         for group, plan in zip(chunk, plans, strict=True):
@@ -683,6 +684,7 @@ def _apply(
     seen = _Seen() if repeats is None else None
     tally = Tally()
     bad_seen = False
+    bulk.refresh_statistics(kind.analysed, start=True)
     handle = rejects.open("wb") if rejects is not None else None
     try:
         if handle is not None:
@@ -749,6 +751,7 @@ def _apply(
             # file is only read, so that every bad line is reported.
             if good_lines or not bad_seen:
                 kind.apply(good, ctx)
+                bulk.refresh_statistics(kind.analysed, start=False)
             for plan in good:
                 tally.count(plan)
             done = chunk[-1].last_line

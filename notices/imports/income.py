@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import ClassVar
 
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from eligibility.models import (
     BurdenDetermination,
@@ -143,6 +143,10 @@ class IncomeKind:
     name: ClassVar[str] = "income"
     columns: ClassVar[tuple[Column, ...]] = COLUMNS
     groups_households: ClassVar[bool] = True
+    analysed: ClassVar[dict[type[Model], tuple[str, ...]]] = {
+        IncomeRecord: ("person",),
+        BurdenDetermination: ("household",),
+    }
 
     def group_key(self, fields: list[str], header: Header) -> Hashable | None:
         try:

@@ -22,7 +22,7 @@ from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any, ClassVar
 
-from django.db.models import DateField, Max, Value
+from django.db.models import DateField, Max, Model, Value
 from django.db.models.functions import Greatest
 
 from cards.models import Certificate, PaperCard
@@ -256,6 +256,12 @@ class MasterKind:
     name: ClassVar[str] = "master"
     columns: ClassVar[tuple[Column, ...]] = COLUMNS
     groups_households: ClassVar[bool] = True
+    analysed: ClassVar[dict[type[Model], tuple[str, ...]]] = {
+        Household: ("symbol", "number"),
+        InsuredPerson: ("household",),
+        Enrolment: ("person",),
+        LifeEvent: ("person", "kind"),
+    }
 
     # --- reading lines ---------------------------------------------------------------------
 

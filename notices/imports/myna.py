@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from cards.models import MyNumberCard
 from eligibility.models import InsuredPerson, LifeEvent
@@ -104,6 +104,10 @@ class MynaStatusKind:
     name: ClassVar[str] = "myna_status"
     columns: ClassVar[tuple[Column, ...]] = COLUMNS
     groups_households: ClassVar[bool] = False
+    analysed: ClassVar[dict[type[Model], tuple[str, ...]]] = {
+        MyNumberCard: ("person",),
+        LifeEvent: ("person", "kind"),
+    }
 
     def group_key(self, fields: list[str], header: Header) -> Hashable | None:
         try:

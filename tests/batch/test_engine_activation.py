@@ -149,3 +149,19 @@ def test_a_chunk_that_fails_before_commit_leaves_no_code_behind(
     assert ActivationCode.objects.count() == 6 - first.count()
     assert IssuanceItem.objects.filter(run=run, status="done").count() == 6
     assert not list(Path(run_dir(run)).glob("*.part"))
+
+
+def test_codes_made_in_bulk_are_well_formed_distinct_and_use_every_symbol() -> None:
+    from collections import Counter
+
+    from eligibility.services import ACTIVATION_ALPHABET
+    from notices.batch.issuing import plain_activation_codes
+
+    codes = plain_activation_codes(2000)
+    assert len(codes) == 2000
+    assert all(re.fullmatch(CODE, code) for code in codes)
+    assert len(set(codes)) == len(codes)
+    counts = Counter(symbol for code in codes for symbol in code.replace("-", ""))
+    assert set(counts) == set(ACTIVATION_ALPHABET)
+    # 24,000 symbols over 32: about 750 each; a skewed mapping would stand far outside this
+    assert min(counts.values()) > 550 and max(counts.values()) < 950

@@ -59,3 +59,38 @@ def test_certificates_take_the_numbers_of_their_chunks_block_in_print_order(
         assert numbers == list(range(chunk.numbers_from, chunk.numbers_from + chunk.numbers_count))
     counter = DocumentCounter.objects.get(kind="certificate", fiscal_year=2026)
     assert counter.last_value == Certificate.objects.filter(number__startswith="2026-").count() == 5
+
+
+def test_each_issued_document_has_its_audit_event_naming_document_person_and_code(
+    planner, approver, settings
+) -> None:
+    from sumida_kokuho.models import AuditEvent
+
+    make_population(4)
+    run = plan_run(period=PERIOD, as_of=AS_OF, by=planner).run
+    approve_run(run=run, by=approver)
+    start_run(run=run, by=approver, enqueue=False)
+    work_inline(run.pk)
+    run.refresh_from_db()
+    items = list(IssuanceItem.objects.filter(run=run, status="done").select_related("person"))
+    assert items
+    with_code = 0
+    for item in items:
+        if item.document == "certificate":
+            object_type, object_id = "cards.certificate", str(item.certificate_id)
+        else:
+            object_type, object_id = "notices.notice", str(item.notice_id)
+        events = list(
+            AuditEvent.objects.filter(action="issue", object_type=object_type, object_id=object_id)
+        )
+        assert len(events) == 1, (item.pk, events)
+        event = events[0]
+        assert event.at is not None and event.counter == ""
+        assert event.actor_id == run.run_by_id
+        assert (event.person_id, event.household_id) == (item.person_id, item.person.household_id)
+        assert event.detail["run"] == run.pk and event.detail["reason"] == item.reason
+        assert event.detail.get("activation_code") == item.activation_code_id
+        with_code += item.activation_code_id is not None
+        if item.document == "certificate":
+            assert event.detail["number"] == item.certificate.number
+    assert with_code  # the population has persons without a portal account
