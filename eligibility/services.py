@@ -772,6 +772,27 @@ ACTIVATION_CODE_LENGTH = 12
 _INSURED_NUMBER = re.compile(r"([0-9]+)-([0-9]+)-([0-9]{2})")
 
 
+def plain_activation_codes(count: int) -> list[str]:
+    """`count` fresh codes from one read of the CSPRNG (`secrets.choice` costs a system call per
+    symbol). Each symbol is a random byte below the largest multiple of the alphabet's size,
+    taken modulo that size: uniform, bytes above it are skipped (rejection sampling)."""
+    size = len(ACTIVATION_ALPHABET)
+    limit = 256 - 256 % size
+    wanted = count * ACTIVATION_CODE_LENGTH
+    symbols: list[str] = []
+    while len(symbols) < wanted:
+        symbols.extend(
+            ACTIVATION_ALPHABET[byte % size]
+            for byte in secrets.token_bytes(wanted - len(symbols) + 16)
+            if byte < limit
+        )
+    codes = []
+    for start in range(0, wanted, ACTIVATION_CODE_LENGTH):
+        plain = "".join(symbols[start : start + ACTIVATION_CODE_LENGTH])
+        codes.append("-".join(plain[i : i + 4] for i in range(0, ACTIVATION_CODE_LENGTH, 4)))
+    return codes
+
+
 def _hash_code(normalised: str) -> str:
     return hashlib.sha256(normalised.encode()).hexdigest()
 
@@ -793,10 +814,10 @@ def issue_activation_code(
         expired = ActivationCode.objects.filter(
             person=person, used_at__isnull=True, expires_at__gt=now
         ).update(expires_at=now)
-        plain = "".join(secrets.choice(ACTIVATION_ALPHABET) for _ in range(ACTIVATION_CODE_LENGTH))
+        printed = plain_activation_codes(1)[0]
         code = ActivationCode.objects.create(
             person=person,
-            code_hash=_hash_code(plain),
+            code_hash=_hash_code(_normalise_code(printed)),
             created_at=now,
             expires_at=now + ACTIVATION_CODE_LIFETIME,
             created_by=acting_user(by),
@@ -809,7 +830,7 @@ def issue_activation_code(
             counter=counter,
             detail={"expired_codes": expired},
         )
-    return code, "-".join(plain[i : i + 4] for i in range(0, ACTIVATION_CODE_LENGTH, 4))
+    return code, printed
 
 
 def redeem_activation_code(

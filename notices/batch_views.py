@@ -13,8 +13,6 @@ plan with `manage.py plan_run`, which shows its progress (docs/adr/0012, "Pages"
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date, timedelta
 from typing import Any
 
@@ -41,7 +39,7 @@ from notices.batch.tasks import NotApproved, start_run
 from notices.models import IssuanceItem, IssuanceRun
 from sumida_kokuho.access import staff_required
 from sumida_kokuho.security import passive
-from sumida_kokuho.wareki import DateParseError, parse_japanese_date
+from sumida_kokuho.wareki import DateParseError, parse_month
 
 VIEW = "notices.view_issuancerun"
 PLAN = "notices.plan_issuancerun"
@@ -68,21 +66,6 @@ def reason_label(reason: str) -> str:
 
 
 # --- the planning form ---------------------------------------------------------------------------
-
-# A month: 2026-12, 2026/12, 2026年12月, R8.12, 令和8年12月 (full width too); a whole date is read
-# as its month.
-_WESTERN_MONTH = re.compile(r"^(\d{4})\s*(?:[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月)$")
-_ERA_MONTH = re.compile(r"^(\D+?)\s*(\d{1,3}|元)\s*(?:[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月)$")
-
-
-def parse_month(text: str) -> date:
-    """The first day of the month written in 西暦 or 和暦; DateParseError if it cannot be read."""
-    normal = unicodedata.normalize("NFKC", text).strip()
-    if match := _WESTERN_MONTH.match(normal):
-        return parse_japanese_date(f"{match[1]}-{match[2] or match[3]}-1")
-    if match := _ERA_MONTH.match(normal):
-        return parse_japanese_date(f"{match[1]}{match[2]}年{match[3] or match[4]}月1日")
-    return parse_japanese_date(normal).replace(day=1)
 
 
 class MonthField(forms.CharField):

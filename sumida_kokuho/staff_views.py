@@ -314,8 +314,6 @@ CSV_HEADER = (
     gettext_lazy("Counter"),
     gettext_lazy("Detail"),
 )
-# Cells that a spreadsheet would run as formulas get a leading quote (OWASP; sumida_kokuho.csvsafe).
-escape_csv_cell = csvsafe.escape_cell
 
 
 def _csv_lines(events: Iterable[AuditEvent]) -> Iterator[str]:

@@ -143,6 +143,22 @@ def parse_japanese_date(text: str) -> date:
     return day
 
 
+# A month: 2026-12, 2026/12, 2026年12月, R8.12, 令和8年12月 (full width too); a whole date is read
+# as its month.
+_WESTERN_MONTH = re.compile(r"^(\d{4})\s*(?:[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月)$")
+_ERA_MONTH = re.compile(r"^(\D+?)\s*(\d{1,3}|元)\s*(?:[-/.]\s*(\d{1,2})|年\s*(\d{1,2})\s*月)$")
+
+
+def parse_month(text: str) -> date:
+    """The first day of the month written in 西暦 or 和暦; DateParseError if it cannot be read."""
+    normal = unicodedata.normalize("NFKC", text).strip()
+    if match := _WESTERN_MONTH.match(normal):
+        return parse_japanese_date(f"{match[1]}-{match[2] or match[3]}-1")
+    if match := _ERA_MONTH.match(normal):
+        return parse_japanese_date(f"{match[1]}{match[2]}年{match[3] or match[4]}月1日")
+    return parse_japanese_date(normal).replace(day=1)
+
+
 def _era_date(match: re.Match[str], text: str) -> date:
     label = match["era"]
     era = _BY_LETTER.get(label.upper()) if len(label) == 1 and label.isascii() else None

@@ -12,9 +12,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sumida_kokuho.audit import record
+from sumida_kokuho.csvsafe import escape_cell as escape_csv_cell
 from sumida_kokuho.models import AuditEvent
 from sumida_kokuho.roles import Role
-from sumida_kokuho.staff_views import AUDIT_PAGE_SIZE, escape_csv_cell
+from sumida_kokuho.staff_views import AUDIT_PAGE_SIZE
 from tests.factories import InsuredPersonFactory
 from tests.factories.staff import sign_in_staff, staff_in_role
 

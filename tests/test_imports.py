@@ -24,9 +24,10 @@ from eligibility.models import (
 )
 from eligibility.rules.engine import assess
 from notices.imports import engine
-from notices.imports.reading import looks_like_my_number, my_number_check_digit
+from notices.imports.reading import looks_like_my_number
 from notices.models import ImportRun
 from sumida_kokuho.models import AuditEvent
+from sumida_kokuho.mynumber import check_digit as my_number_check_digit
 from sumida_kokuho.roles import Role
 from tests.factories import CertificateFactory, PaperCardFactory
 from tests.factories.staff import sign_in_staff, staff_in_role

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from notices.models import IssuanceRun
+from sumida_kokuho.wareki import DateParseError, parse_month
 
 
 def add_run_arguments(parser: CommandParser) -> None:
@@ -23,10 +24,10 @@ def add_run_arguments(parser: CommandParser) -> None:
 
 
 def parse_period(text: str) -> date:
+    """The run's month, written as on the planning page (2026-12, R8.12, 令和8年12月)."""
     try:
-        year, month = text.split("-")[:2]
-        return date(int(year), int(month), 1)
-    except ValueError:
+        return parse_month(text)
+    except DateParseError:
         raise CommandError(_("Give the period as YYYY-MM, e.g. 2026-12.")) from None
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -45,9 +44,8 @@ from eligibility.rules.engine import assess
 from eligibility.rules.facts import DocumentKind
 from eligibility.rules.policy import policy_at
 from eligibility.services import (
-    ACTIVATION_ALPHABET,
-    ACTIVATION_CODE_LENGTH,
     _hash_code,  # the one definition of how a code is hashed (redeeming uses it too)
+    plain_activation_codes,
     refuse,
 )
 from notices.batch.snapshots import from_json, to_json
@@ -92,32 +90,6 @@ def issue_items(
     for start in range(0, len(items), ISSUE_BLOCK):
         _issue_block(run, items[start : start + ISSUE_BLOCK], numbers, activation_codes, result)
     return result
-
-
-def plain_activation_code() -> str:
-    """A fresh code as printed: 12 symbols from the CSPRNG, XXXX-XXXX-XXXX (ADR 0006)."""
-    return plain_activation_codes(1)[0]
-
-
-def plain_activation_codes(count: int) -> list[str]:
-    """`count` fresh codes from one read of the CSPRNG (`secrets.choice` costs a system call per
-    symbol). Each symbol is a random byte below the largest multiple of the alphabet's size,
-    taken modulo that size: uniform, bytes above it are skipped (rejection sampling)."""
-    size = len(ACTIVATION_ALPHABET)
-    limit = 256 - 256 % size
-    wanted = count * ACTIVATION_CODE_LENGTH
-    symbols: list[str] = []
-    while len(symbols) < wanted:
-        symbols.extend(
-            ACTIVATION_ALPHABET[byte % size]
-            for byte in secrets.token_bytes(wanted - len(symbols) + 16)
-            if byte < limit
-        )
-    codes = []
-    for start in range(0, wanted, ACTIVATION_CODE_LENGTH):
-        plain = "".join(symbols[start : start + ACTIVATION_CODE_LENGTH])
-        codes.append("-".join(plain[i : i + 4] for i in range(0, ACTIVATION_CODE_LENGTH, 4)))
-    return codes
 
 
 @dataclass

@@ -224,12 +224,8 @@ def _special(assessment: Assessment) -> bool:
     return any(note.code == SPECIAL_NOTE for note in assessment.notes)
 
 
-def _milestones(person: InsuredPerson, on: date) -> Milestones:
-    """The age milestones, which depend on the birth date alone (and the policy in force)."""
-    return _milestones_for(person.birth_date, on)
-
-
 def _milestones_for(birth_date: date, on: date) -> Milestones:
+    """The age milestones, which depend on the birth date alone (and the policy in force)."""
     birth_only = PersonFacts(birth_date=birth_date, enrolled_on=birth_date)
     return milestones(birth_only, policy_at(on))
 

@@ -33,11 +33,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MY_NUMBER_SCAN = re.compile(r"(?<!\d)\d{4}[ \-\u3000－]?\d{4}[ \-\u3000－]?\d{4}(?!\d)")
 
 
-def my_number_check_digit(first_eleven: str) -> int:
-    """The check digit of a 個人番号 (総務省令第85号 第5条) from its first 11 digits."""
-    return mynumber.check_digit(first_eleven)
-
-
 def looks_like_my_number(value: str) -> bool:
     """A 12-digit value (groups of four allowed) whose last digit is a valid check digit."""
     # Written once, in sumida_kokuho.mynumber (forms, logs and the search use it too).

@@ -154,8 +154,7 @@ def test_a_chunk_that_fails_before_commit_leaves_no_code_behind(
 def test_codes_made_in_bulk_are_well_formed_distinct_and_use_every_symbol() -> None:
     from collections import Counter
 
-    from eligibility.services import ACTIVATION_ALPHABET
-    from notices.batch.issuing import plain_activation_codes
+    from eligibility.services import ACTIVATION_ALPHABET, plain_activation_codes
 
     codes = plain_activation_codes(2000)
     assert len(codes) == 2000

@@ -12,10 +12,9 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from notices.batch.planning import approve_run, plan_run
-from notices.batch_views import parse_month
 from notices.models import IssuanceItem, IssuanceRun
 from sumida_kokuho.models import AuditEvent
-from sumida_kokuho.wareki import DateParseError
+from sumida_kokuho.wareki import DateParseError, parse_month
 from tests.batch.conftest import AS_OF, PERIOD
 
 pytestmark = pytest.mark.django_db
