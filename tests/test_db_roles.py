@@ -108,6 +108,24 @@ def test_the_application_role_can_insert_and_read_but_not_change_the_trail(roles
     assert AuditEvent.objects.filter(pk=event_id, action="view").exists()
 
 
+def test_the_command_lets_imports_check_references_set_based(roles):
+    """Run by a superuser (the test database's role), the command grants SET on
+    session_replication_role (ADR 0014); the role then may use the set-based path."""
+    app, password = roles
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT has_parameter_privilege(%s, 'session_replication_role', 'SET')", [app]
+        )
+        assert cursor.fetchone()[0] is False
+    out = io.StringIO()
+    call_command("setup_db_roles", app_role=app, stdout=out)
+    assert "SET on session_replication_role" in out.getvalue()
+    with connect_as(app, password) as conn, conn.cursor() as cursor:
+        cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
+        assert cursor.fetchone()[0] is True
+        cursor.execute("SET session_replication_role = replica")
+
+
 def test_the_trigger_refuses_even_a_role_granted_update_and_delete(roles):
     import psycopg
 

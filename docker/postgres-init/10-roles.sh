@@ -25,4 +25,6 @@ ALTER SCHEMA public OWNER TO kokuho_owner;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO kokuho_app;
 SELECT format('GRANT CONNECT ON DATABASE %I TO kokuho_app', current_database()) \gexec
+-- Imports check the references they write set-based (ADR 0014); the audit triggers fire anyway.
+GRANT SET ON PARAMETER session_replication_role TO kokuho_app;
 SQL

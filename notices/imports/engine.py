@@ -692,72 +692,75 @@ def _apply(
                 handle.write(b"\xef\xbb\xbf")
             handle.write(_with_newline(header_record.raw))
         last_progress = 0
-        for chunk in _read_chunks(reader, header, total):
-            if repeats is not None:
-                for group in chunk:
-                    first = repeats.find(group.first_line) if group.key is not None else None
-                    if first is not None:
-                        group.errors.extend(_repeat_errors(kind, group, first))
-            clean = [g for g in chunk if not g.errors]
-            # Groups with a bad line are compared too (never written), so that every error of
-            # their good lines is reported as well.
-            partial = [g for g in chunk if g.errors and g.rows]
-            for group, plan in zip(
-                partial,
-                _plan(kind, partial, header, ctx, partial_ok=True, changes=False)
-                if partial
-                else [],
-                strict=True,
-            ):
-                assert plan is not None
-                group.errors.extend(plan.errors)
-            writing = good_lines or not bad_seen
-            plans = (
-                _plan_locked(kind, clean, header, ctx, changes=tally.wants_changes)
-                if writing
-                else _plan(kind, clean, header, ctx, partial_ok=False, changes=False)
-            )
-            good: list[GroupPlan] = []
-            by_group: dict[int, GroupPlan] = {}
-            for group, plan in zip(clean, plans, strict=True):
-                assert plan is not None
-                by_group[id(group)] = plan
-                if plan.errors:
+        # References written in bulk are checked per chunk, set-based (ADR 0014).
+        with bulk.references_checked_in_bulk():
+            for chunk in _read_chunks(reader, header, total):
+                if repeats is not None:
+                    for group in chunk:
+                        first = repeats.find(group.first_line) if group.key is not None else None
+                        if first is not None:
+                            group.errors.extend(_repeat_errors(kind, group, first))
+                clean = [g for g in chunk if not g.errors]
+                # Groups with a bad line are compared too (never written), so that every error of
+                # their good lines is reported as well.
+                partial = [g for g in chunk if g.errors and g.rows]
+                for group, plan in zip(
+                    partial,
+                    _plan(kind, partial, header, ctx, partial_ok=True, changes=False)
+                    if partial
+                    else [],
+                    strict=True,
+                ):
+                    assert plan is not None
                     group.errors.extend(plan.errors)
-                else:
-                    good.append(plan)
-            for group in chunk:
-                tally.lines += len(group.records)
-                if seen is not None:
-                    seen.add(group, by_group.get(id(group)))
-                if not group.errors:
-                    continue
-                bad_seen = True
-                tally.rejected += len(group.records)
-                errors = sorted(group.errors, key=lambda e: e.line)
-                if good_lines:
-                    wrong = errors[0].line
-                    own = {e.line for e in errors}
-                    errors += [
-                        LineError(r.line, "", "group_rejected", {"line": wrong})
-                        for r in group.records
-                        if r.line not in own
-                    ]
-                report.add(sorted(errors, key=lambda e: e.line))
-                if handle is not None:
-                    for record in group.records:
-                        handle.write(_with_newline(record.raw))
-            # Once a line is bad in all-or-nothing mode nothing will be kept: the rest of the
-            # file is only read, so that every bad line is reported.
-            if good_lines or not bad_seen:
-                kind.apply(good, ctx)
-                bulk.refresh_statistics(kind.analysed, start=False)
-            for plan in good:
-                tally.count(plan)
-            done = chunk[-1].last_line
-            if progress is not None and done - last_progress >= PROGRESS_EVERY:
-                progress("importing", done, total)
-                last_progress = done
+                writing = good_lines or not bad_seen
+                plans = (
+                    _plan_locked(kind, clean, header, ctx, changes=tally.wants_changes)
+                    if writing
+                    else _plan(kind, clean, header, ctx, partial_ok=False, changes=False)
+                )
+                good: list[GroupPlan] = []
+                by_group: dict[int, GroupPlan] = {}
+                for group, plan in zip(clean, plans, strict=True):
+                    assert plan is not None
+                    by_group[id(group)] = plan
+                    if plan.errors:
+                        group.errors.extend(plan.errors)
+                    else:
+                        good.append(plan)
+                for group in chunk:
+                    tally.lines += len(group.records)
+                    if seen is not None:
+                        seen.add(group, by_group.get(id(group)))
+                    if not group.errors:
+                        continue
+                    bad_seen = True
+                    tally.rejected += len(group.records)
+                    errors = sorted(group.errors, key=lambda e: e.line)
+                    if good_lines:
+                        wrong = errors[0].line
+                        own = {e.line for e in errors}
+                        errors += [
+                            LineError(r.line, "", "group_rejected", {"line": wrong})
+                            for r in group.records
+                            if r.line not in own
+                        ]
+                    report.add(sorted(errors, key=lambda e: e.line))
+                    if handle is not None:
+                        for record in group.records:
+                            handle.write(_with_newline(record.raw))
+                # Once a line is bad in all-or-nothing mode nothing will be kept: the rest of the
+                # file is only read, so that every bad line is reported.
+                if good_lines or not bad_seen:
+                    kind.apply(good, ctx)
+                    bulk.check_references()
+                    bulk.refresh_statistics(kind.analysed, start=False)
+                for plan in good:
+                    tally.count(plan)
+                done = chunk[-1].last_line
+                if progress is not None and done - last_progress >= PROGRESS_EVERY:
+                    progress("importing", done, total)
+                    last_progress = done
     finally:
         if handle is not None:
             handle.close()

@@ -181,3 +181,22 @@ class Command(BaseCommand):
         for statement in grant_statements(app, owner, schema, database):
             cursor.execute(statement)
         self.stdout.write(f"granted {app} its rights (owner {owner}, schema {schema})")
+        self._grant_replication_role(cursor, app)
+
+    def _grant_replication_role(self, cursor: Any, app: str) -> None:
+        """Let imports check the references they write set-based (ADR 0014): SET on
+        session_replication_role (PostgreSQL 15+; only a superuser may grant it). The audit
+        table's triggers fire whatever that parameter says (ENABLE ALWAYS)."""
+        cursor.execute(
+            "SELECT current_setting('is_superuser') = 'on', "
+            "current_setting('server_version_num')::int >= 150000"
+        )
+        superuser, recent = cursor.fetchone()
+        if superuser and recent:
+            cursor.execute(f"GRANT SET ON PARAMETER session_replication_role TO {_ident(app)}")
+            self.stdout.write(f"granted {app} SET on session_replication_role (imports)")
+        else:
+            self.stdout.write(
+                f"{app} may not set session_replication_role: imports check references row "
+                "by row (slower; a superuser can grant it on PostgreSQL 15+, ADR 0014)"
+            )
