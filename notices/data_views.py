@@ -35,7 +35,7 @@ from notices.imports import background, engine, storage
 from notices.imports.base import Change
 from notices.imports.errors import LineError
 from notices.models import ImportRun
-from notices.stats.tables import TABLES, all_tables, cache_seconds, forget
+from notices.stats.tables import TABLES, cache_seconds, counted_tables, forget
 from sumida_kokuho import csvsafe
 from sumida_kokuho.access import current_counter, staff_required
 from sumida_kokuho.audit import record
@@ -300,11 +300,13 @@ def stats(request: HttpRequest) -> HttpResponse:
     form, as_of = _as_of(request)
     if request.GET.get("fresh"):
         forget(as_of)
+    tables, counted_at = counted_tables(as_of)
     context = {
         "form": form,
         "as_of": as_of,
-        "tables": all_tables(as_of),
-        "kept_minutes": cache_seconds() // 60,
+        "tables": tables,
+        "counted_at": counted_at,
+        "kept_hours": cache_seconds() // 3600,
         **_chrome(request),
     }
     return render(request, "data/stats.html", context)

@@ -382,3 +382,25 @@ class IssuedFile(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StatisticsFigures(models.Model):
+    """The figures of one table of the statistics page as counted for a day (aggregates only, no
+    personal data), so that the page does not count a million periods of coverage on every
+    visit. Counted each night (`manage.py count_statistics`), forgotten after each import and
+    on "count again now" (ADR 0009)."""
+
+    name = models.CharField(_("statistics table"), max_length=40)
+    as_of = models.DateField(_("as of"))
+    counted_at = models.DateTimeField(_("counted at"))
+    figures = models.JSONField(_("figures"))
+
+    class Meta:
+        verbose_name = _("statistics figures")
+        verbose_name_plural = _("statistics figures")
+        constraints = [
+            models.UniqueConstraint(fields=["name", "as_of"], name="statistics_figures_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.as_of.isoformat()}"

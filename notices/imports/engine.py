@@ -62,6 +62,7 @@ from notices.imports.reading import (
     read_records,
 )
 from notices.models import ImportRun
+from notices.stats import store as stored_figures
 from sumida_kokuho import audit
 
 logger = logging.getLogger(__name__)
@@ -945,6 +946,8 @@ def _execute(
             report.close()
             run.rejects_file = str(rejects) if rejects is not None and tally.rejected else ""
             status = ImportRun.Status.PARTIAL if tally.rejected else ImportRun.Status.COMMITTED
+            if tally.created or tally.updated:
+                stored_figures.forget()  # the statistics are counted again on the next visit
             _finish(run, status, tally, report, dry_run=False)
     except FileRefused as refused:
         report.close()

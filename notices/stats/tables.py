@@ -8,21 +8,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cards.models import Certificate, CertificateApplication, DocumentReason
 from notices.models import Notice
-from notices.stats import charts, queries
+from notices.stats import charts, queries, store
 
-# Figures are kept this long (per day asked for), so that reloading the page or downloading its
-# tables does not run the aggregates over every person again. 0: no keeping (the tests).
-DEFAULT_CACHE_SECONDS = 300
+# Figures are kept in the database this long after they are counted (per table and day asked
+# for), unless an import or "count again now" drops them first; each night `count_statistics`
+# counts them afresh. 0: no keeping (the tests).
+DEFAULT_CACHE_SECONDS = 12 * 3600
 T = TypeVar("T")
 
 
@@ -30,35 +30,34 @@ def cache_seconds() -> int:
     return int(getattr(settings, "STATISTICS_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
 
 
-# Within one page the age-band and monthly tables share their query, even when nothing is kept.
+# Within one page the age-band and monthly tables share their query, even when nothing is kept,
+# and the page notes when its oldest figures were counted.
 _page: ContextVar[dict[str, Any] | None] = ContextVar("statistics_page", default=None)
+_COUNTED = "counted_at"
 
 
 def cached(name: str, as_of: date, compute: Callable[[date], T]) -> T:
-    """The figures `compute(as_of)`, from the cache when computed in the last few minutes."""
-    key = f"notices.stats:{name}:{as_of.isoformat()}"
+    """The figures `compute(as_of)`, as kept in the database when counted recently enough."""
     page = _page.get()
+    key = f"{name}:{as_of.isoformat()}"
     if page is not None and key in page:
         return page[key]  # type: ignore[no-any-return]
     seconds = cache_seconds()
-    if not seconds:
-        value = compute(as_of)
-        if page is not None:
-            page[key] = value
-        return value
-    found = cache.get(key)
+    found = store.load(name, as_of, seconds) if seconds else None
     if found is None:
-        found = (timezone.now(), compute(as_of))
-        cache.set(key, found, seconds)
-    return found[1]  # type: ignore[no-any-return]
+        value = compute(as_of)
+        counted_at = store.save(name, as_of, value) if seconds else timezone.now()
+    else:
+        counted_at, value = found
+    if page is not None:
+        page[key] = value
+        page[_COUNTED] = min(counted_at, page.get(_COUNTED, counted_at))
+    return value  # type: ignore[no-any-return]
 
 
 def forget(as_of: date) -> None:
     """Drop the kept figures of a day (the page's "count again")."""
-    names = ("insured", "certificates-by-month", "notices-by-month")
-    cache.delete_many(
-        [f"notices.stats:{n}:{as_of.isoformat()}" for n in (*names, "applications", "due")]
-    )
+    store.forget(as_of)
 
 
 @dataclass(slots=True)
@@ -330,8 +329,15 @@ TABLES: dict[str, Callable[[date], Table]] = {
 
 
 def all_tables(as_of: date) -> list[Table]:
-    token = _page.set({})
+    return counted_tables(as_of)[0]
+
+
+def counted_tables(as_of: date) -> tuple[list[Table], datetime]:
+    """Every table, and when the oldest of their figures were counted."""
+    page: dict[str, Any] = {}
+    token = _page.set(page)
     try:
-        return [build(as_of) for build in TABLES.values()]
+        tables = [build(as_of) for build in TABLES.values()]
     finally:
         _page.reset(token)
+    return tables, page.get(_COUNTED) or timezone.now()

@@ -1,0 +1,125 @@
+"""Statistics figures kept in the database once counted (notices/stats/store.py): read back
+exactly as counted, shared by every request, dropped by an import and by "count again", counted
+each night by `manage.py count_statistics`."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cards.models import CertificateApplication
+from notices.models import Notice, StatisticsFigures
+from notices.stats import queries, store
+from notices.stats.tables import TABLES, counted_tables
+from tests.test_imports import MASTER_HEADER, person_line, run_master, write
+from tests.test_stats import AS_OF, insured, population  # noqa: F401 (a fixture)
+
+NAMES = {"insured", "certificates-by-month", "notices-by-month", "applications", "due"}
+
+
+@pytest.fixture(autouse=True)
+def _figures_kept(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.STATISTICS_CACHE_SECONDS = 3600
+    settings.DATA_IMPORT_DIR = str(tmp_path / "imports")
+    settings.DATA_IMPORTS_IN_BACKGROUND = False
+
+
+def shown(as_of: date) -> list[list[list[object]]]:
+    return [table.raw for table in counted_tables(as_of)[0]]
+
+
+def queries_on_periods(captured: CaptureQueriesContext) -> list[str]:
+    return [q["sql"] for q in captured.captured_queries if "eligibility_enrolment" in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_every_figure_reads_back_as_counted(population) -> None:  # noqa: F811
+    from tests.factories import CertificateFactory, InsuredPersonFactory, NoticeFactory
+
+    CertificateFactory(issued_on=date(2026, 10, 5))
+    NoticeFactory(issued_on=date(2026, 11, 2))
+    CertificateApplication.objects.create(
+        person=InsuredPersonFactory(), reason="myna_card_lost", channel="online"
+    )
+    counted = {
+        "insured": queries.insured_and_holders(AS_OF),
+        "due": queries.documents_due_next_month(AS_OF),
+        "applications": queries.open_applications(),
+        "issued": queries.issued_by_month(Notice, AS_OF),
+    }
+    for name, figures in counted.items():
+        stored = json.loads(json.dumps(store.encode(figures)))  # as the JSON column keeps it
+        assert store.decode(stored) == figures, name
+    assert any(row.total for row in counted["issued"])
+    assert counted["applications"] and counted["applications"][0].oldest is not None
+
+
+@pytest.mark.django_db
+def test_the_page_counts_once_and_then_reads_the_kept_figures(population) -> None:  # noqa: F811
+    first = shown(AS_OF)
+    assert set(StatisticsFigures.objects.values_list("name", flat=True)) == NAMES
+    insured(date(1980, 1, 1))  # not counted until the figures are counted again
+    with CaptureQueriesContext(connection) as captured:
+        again, counted_at = counted_tables(AS_OF)
+    assert queries_on_periods(captured) == []
+    assert len(captured.captured_queries) == len(NAMES)  # one indexed read per kept figure
+    assert [table.raw for table in again] == first
+    assert counted_at <= timezone.now()
+    call_command("count_statistics", as_of=AS_OF, stdout=io.StringIO())
+    assert shown(AS_OF) != first  # the new person is counted now
+
+
+@pytest.mark.django_db
+def test_figures_older_than_the_keeping_time_are_counted_again(population, settings) -> None:  # noqa: F811
+    shown(AS_OF)
+    StatisticsFigures.objects.update(counted_at=timezone.now() - timedelta(hours=2))
+    with CaptureQueriesContext(connection) as captured:
+        shown(AS_OF)
+    assert queries_on_periods(captured)  # counted afresh
+    assert StatisticsFigures.objects.filter(
+        counted_at__gte=timezone.now() - timedelta(minutes=1)
+    ).count() == len(NAMES)  # noqa: E501
+
+
+@pytest.mark.django_db
+def test_unreadable_kept_figures_are_counted_again(population) -> None:  # noqa: F811
+    shown(AS_OF)
+    StatisticsFigures.objects.filter(name="insured").update(figures={"row": "Evil", "fields": {}})
+    with CaptureQueriesContext(connection) as captured:
+        shown(AS_OF)
+    assert queries_on_periods(captured)
+    with pytest.raises(store.UnknownFigures):
+        store.decode({"row": "Evil", "fields": {}})
+    with pytest.raises(TypeError):
+        store.encode({1: "keyed by a number"})
+
+
+@pytest.mark.django_db
+def test_an_import_that_changes_records_drops_the_kept_figures(population, tmp_path: Path) -> None:  # noqa: F811
+    shown(AS_OF)
+    lines = [MASTER_HEADER, person_line("000001")]
+    run = run_master(write(tmp_path, "master.csv", lines))
+    assert run.status == "committed" and run.created == 1
+    assert not StatisticsFigures.objects.exists()
+    shown(AS_OF)
+    again = run_master(write(tmp_path, "master.csv", lines))  # changes nothing: figures stay
+    assert again.unchanged == 1
+    assert StatisticsFigures.objects.count() == len(NAMES)
+
+
+@pytest.mark.django_db
+def test_count_statistics_keeps_every_table_of_the_day(population) -> None:  # noqa: F811
+    out = io.StringIO()
+    call_command("count_statistics", as_of=AS_OF, stdout=out)
+    assert f"counted {len(TABLES)} tables for {AS_OF.isoformat()}" in out.getvalue()
+    kept = StatisticsFigures.objects.filter(as_of=AS_OF)
+    assert set(kept.values_list("name", flat=True)) == NAMES
+    assert all(isinstance(at, datetime) for at in kept.values_list("counted_at", flat=True))
