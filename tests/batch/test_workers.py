@@ -164,7 +164,9 @@ def test_two_db_workers_share_a_run_and_issue_everything_once() -> None:
 
 @pytest.mark.crash
 def test_killing_workers_at_random_points_loses_and_duplicates_nothing() -> None:
-    run = approved_run(households=15, chunk_size=2)
+    # Enough chunks that the run outlasts several kills however fast the machine is (with 15
+    # households a quiet machine finished it after two).
+    run = approved_run(households=40, chunk_size=2)
     start_run(run=run, by=None, enqueue=False)
     rng = random.Random(7)  # noqa: S311
     kills = 0
