@@ -438,3 +438,36 @@ def test_writing_the_population_takes_a_fixed_number_of_queries_per_chunk(
     with django_assert_max_num_queries(1 + 16 * 4):
         seed_population(as_of=AS_OF, seed=2026, persons=1000, chunk_households=150)
     assert InsuredPerson.objects.count() == 1200
+
+
+@pytest.mark.django_db
+def test_seeding_again_after_a_batch_run_removes_the_runs_of_the_demo(settings, tmp_path):
+    """`scripts/run.sh` seeds on every start: after a demo of the monthly run, the showcase
+    households that run changed are restored, and the runs that reached them go (an issuance
+    item protects its person, so deleting those households used to fail)."""
+    from notices.models import IssuanceItem, IssuanceRun
+    from tests.factories import StaffUserFactory
+
+    settings.BATCH_DIR = tmp_path / "batch"
+    settings.BATCH_FOUR_EYES = True
+    seed_on(AS_OF)
+    StaffUserFactory(username="planner")
+    StaffUserFactory(username="approver")
+    out = StringIO()
+    for command in (
+        ("plan_run", "--period", "2026-12", "--as-of", AS_OF.isoformat(), "--by", "planner"),
+        ("approve_run", "--period", "2026-12", "--by", "approver"),
+        ("execute_run", "--period", "2026-12", "--by", "approver", "--inline"),
+    ):
+        call_command(*command, "--no-progress", stdout=out)
+    run = IssuanceRun.objects.get()
+    assert run.status == IssuanceRun.Status.EXECUTED and run.items.count() > 0
+    issued = Certificate.objects.filter(issued_on=AS_OF, number__startswith="2026-").count()
+    assert issued > 0
+
+    output = seed_on(AS_OF)
+
+    assert "更新" in output
+    assert not IssuanceRun.objects.exists() and not IssuanceItem.objects.exists()
+    assert not Certificate.objects.filter(issued_on=AS_OF, number__startswith="2026-").exists()
+    seed_on(AS_OF, 0, "--reset")  # and a full reset after that still works

@@ -28,7 +28,7 @@ from eligibility.models import (
 )
 from eligibility.rules.facts import DocumentKind
 from eligibility.search import search_columns_for
-from notices.models import Notice
+from notices.models import IssuanceItem, IssuanceRun, Notice
 from sumida_kokuho.models import AuditEvent
 
 BATCH_SIZE = 2000
@@ -346,14 +346,32 @@ def delete_households(households: models.QuerySet[Household]) -> dict[str, int]:
     read from the models, so a table added later is covered too. Returns rows deleted per model.
     """
     counts: dict[str, int] = {}
+    # An issuance run protects the persons it issued to (it is the record of what was sent);
+    # demo data being reset, the runs that reached these households go first, whole (their
+    # chunks, items and file records with them), rather than leave runs with holes.
+    # (Their ids first: a subquery through the items would find nothing once they are gone.)
+    run_ids = list(
+        IssuanceItem.objects.filter(person__household__in=households)
+        .values_list("run", flat=True)
+        .distinct()
+    )
+    if run_ids:
+        _delete(IssuanceRun, IssuanceRun.objects.filter(pk__in=run_ids), counts)
     _delete(Household, households, counts)
     return counts
 
 
+def _reverse_relations(model: type[models.Model]) -> list[Any]:
+    """Every relation pointing at the model, those declared with related_name="+" included."""
+    return [
+        field
+        for field in model._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)
+    ]
+
+
 def _delete(model: type[models.Model], rows: models.QuerySet[Any], counts: dict[str, int]) -> None:
-    for relation in model._meta.related_objects:
-        if relation.many_to_many:
-            continue  # none today; their through rows would be deleted like any other
+    for relation in _reverse_relations(model):
         related = relation.related_model
         assert isinstance(related, type)
         referring = related._base_manager.filter(**{f"{relation.field.name}__in": rows})
