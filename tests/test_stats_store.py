@@ -123,3 +123,48 @@ def test_count_statistics_keeps_every_table_of_the_day(population) -> None:  # n
     kept = StatisticsFigures.objects.filter(as_of=AS_OF)
     assert set(kept.values_list("name", flat=True)) == NAMES
     assert all(isinstance(at, datetime) for at in kept.values_list("counted_at", flat=True))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "created", "counted"),
+    [("committed", 1, True), ("partial", 1, True), ("committed", 0, False), ("rejected", 1, False)],
+)
+def test_an_import_that_changed_records_is_followed_by_a_count(
+    population,  # noqa: F811
+    status: str,
+    created: int,
+    counted: bool,
+) -> None:
+    from notices.imports import background
+    from notices.models import ImportRun
+
+    run = ImportRun.objects.create(
+        kind="master", file_name="m.csv", sha256="", status=status, created=created
+    )
+    background.count_statistics_after(run.pk)
+    today = timezone.localdate()
+    assert StatisticsFigures.objects.filter(as_of=today).exists() is counted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_background_import_counts_the_figures_once_it_has_committed(settings) -> None:
+    import threading
+
+    from notices.imports import background
+    from notices.models import ImportRun
+
+    settings.DATA_IMPORTS_IN_BACKGROUND = True
+    run = ImportRun.objects.create(kind="master", file_name="m.csv", sha256="")
+
+    def job() -> None:
+        ImportRun.objects.filter(pk=run.pk).update(status="committed", created=3)
+
+    background.start(run.pk, job)
+    for thread in threading.enumerate():
+        if thread.name == f"import-run-{run.pk}":
+            thread.join(timeout=60)
+    today = timezone.localdate()
+    assert (
+        set(StatisticsFigures.objects.filter(as_of=today).values_list("name", flat=True)) == NAMES
+    )

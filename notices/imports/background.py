@@ -54,6 +54,8 @@ def start(run_id: int, job: Callable[[], object]) -> None:
         try:
             with translation.override(language):
                 job()
+                if in_background():
+                    count_statistics_after(run_id)
         except Exception:
             logger.exception("import run %s failed", run_id)
             ImportRun.objects.filter(pk=run_id).exclude(status__in=_FINISHED).update(
@@ -68,6 +70,24 @@ def start(run_id: int, job: Callable[[], object]) -> None:
         return
     close_old_connections()
     threading.Thread(target=target, name=f"import-run-{run_id}", daemon=True).start()
+
+
+def count_statistics_after(run_id: int) -> None:
+    """After an import that changed records, count the statistics page's figures again (the
+    import dropped the kept ones), so that the next visitor does not wait for the count. A
+    failure here is logged; the import stays as it finished."""
+    from notices.stats.tables import counted_tables  # the statistics need the full app
+
+    finished = ImportRun.objects.filter(pk=run_id).values_list("status", "created", "updated")
+    row = finished.first()
+    if row is None or row[0] not in (ImportRun.Status.COMMITTED, ImportRun.Status.PARTIAL):
+        return
+    if not (row[1] or row[2]):
+        return
+    try:
+        counted_tables(timezone.localdate())
+    except Exception:
+        logger.exception("statistics not counted after import run %s", run_id)
 
 
 _FINISHED = (
