@@ -37,6 +37,7 @@ import django  # noqa: E402 (after the environment above)
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import translation  # noqa: E402
@@ -171,7 +172,15 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--keep-files", action="store_true")
+    parser.add_argument(
+        "--row-checks",
+        action="store_true",
+        help="let PostgreSQL check every reference row by row (as a role without SET on "
+        "session_replication_role does; ADR 0014)",
+    )
     args = parser.parse_args()
+    if args.row_checks:
+        settings.IMPORTS_BULK_REFERENCE_CHECKS = False
     call_command("migrate", verbosity=0)
     print(f"database: {connection.vendor} {connection.settings_dict.get('NAME')}")
     delete_bench_households()

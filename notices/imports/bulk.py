@@ -317,8 +317,8 @@ class BrokenReference(IntegrityError):
 class _Pending:
     # db_table -> primary keys inserted since the last check
     created: dict[str, set[Any]] = field(default_factory=dict)
-    # referenced model -> (referencing label, values referred to since the last check)
-    wanted: dict[type[models.Model], tuple[str, set[Any]]] = field(default_factory=dict)
+    # referenced model -> (referencing fields, values referred to since the last check)
+    wanted: dict[type[models.Model], tuple[set[str], set[Any]]] = field(default_factory=dict)
 
     def note(self, model: type[models.Model], names: Sequence[str], rows: list[Row]) -> None:
         for position, name in enumerate(names):
@@ -328,8 +328,10 @@ class _Pending:
                 created.update(row[position] for row in rows)
             elif isinstance(field_, models.ForeignKey) and field_.db_constraint:
                 target = field_.related_model
-                label = f"{model._meta.label}.{name}"
-                _label, values = self.wanted.setdefault(target, (label, set()))  # type: ignore[arg-type]
+                if not isinstance(target._meta.pk, models.IntegerField):  # type: ignore[union-attr]
+                    raise TypeError(f"{target} has no integer key to check in bulk")
+                labels, values = self.wanted.setdefault(target, (set(), set()))  # type: ignore[arg-type]
+                labels.add(f"{model._meta.label}.{name}")
                 values.update(row[position] for row in rows)
                 values.discard(None)
 
@@ -387,33 +389,22 @@ def check_references() -> None:
     wanted, created = pending.wanted, pending.created
     pending.wanted, pending.created = {}, {}
     quote = connection.ops.quote_name
-    for target, (label, values) in wanted.items():
+    for target, (labels, values) in wanted.items():
         missing = values - created.get(target._meta.db_table, set())
         if not missing:
             continue
         ids = sorted(missing)  # one lock order for every import
         pk = quote(target._meta.pk.column)  # type: ignore[union-attr]
-        if all(isinstance(value, int) for value in ids):
-            match, literal = f"{pk} = ANY(%s::bigint[])", "{" + ",".join(map(str, ids)) + "}"
-        else:  # not a key of this project; correct, if slower
-            ids = [str(value) for value in ids]
-            quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in ids)
-            match, literal = (
-                f"{pk}::text = ANY(%s::text[])",
-                "{" + ",".join(f'"{v}"' for v in quoted) + "}",
-            )
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT {pk} FROM {quote(target._meta.db_table)} "  # noqa: S608
-                f"WHERE {match} ORDER BY {pk} FOR KEY SHARE",
-                [literal],
+                f"WHERE {pk} = ANY(%s::bigint[]) ORDER BY {pk} FOR KEY SHARE",
+                ["{" + ",".join(map(str, ids)) + "}"],
             )
-            found = {
-                row[0] if isinstance(ids[0], int) else str(row[0]) for row in cursor.fetchall()
-            }
+            found = {row[0] for row in cursor.fetchall()}
         if len(found) != len(ids):
             absent = [value for value in ids if value not in found]
             raise BrokenReference(
-                f"{label} refers to {len(absent)} missing {target._meta.label} row(s), "
-                f"e.g. {', '.join(map(str, absent[:5]))}"
+                f"{', '.join(sorted(labels))}: {len(absent)} missing {target._meta.label} "
+                f"row(s) referred to, e.g. {', '.join(map(str, absent[:5]))}"
             )
