@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import admin
@@ -29,6 +30,7 @@ from eligibility.models import (
 )
 from notices.models import Notice
 from sumida_kokuho.audit import AuditedAdminMixin
+from sumida_kokuho.templatetags.insured import masked
 
 # 記号-番号 or 記号-番号-枝番, after NFKC (so full-width digits and hyphens work too).
 _INSURED_NUMBER = re.compile(r"(?P<symbol>\d+)-(?P<number>\d+)(?:-(?P<branch>\d{2}))?")
@@ -190,6 +192,17 @@ _INLINE_STAMPS = {LifeEvent: "recorded_by", Certificate: "issued_by", Notice: "i
 # --- model admins --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Labelled:
+    """An object as the changelist's row checkbox names it: its key and a label."""
+
+    pk: Any
+    label: str
+
+    def __str__(self) -> str:
+        return self.label
+
+
 @admin.register(Household)
 class HouseholdAdmin(AuditedAdminMixin, InsuredNumberSearchMixin, admin.ModelAdmin):
     household_path = ""
@@ -209,9 +222,13 @@ class HouseholdAdmin(AuditedAdminMixin, InsuredNumberSearchMixin, admin.ModelAdm
     def get_queryset(self, request: HttpRequest) -> QuerySet[Household]:
         return super().get_queryset(request).annotate(member_count=Count("members"))
 
+    def action_checkbox(self, obj: Household) -> str:
+        # The row's checkbox is labelled with str(household), the whole insured number.
+        return super().action_checkbox(_Labelled(obj.pk, masked(obj.insured_number)))  # type: ignore[arg-type]
+
     @admin.display(description=_("insured number"), ordering="symbol")
     def insured_number(self, household: Household) -> str:
-        return household.insured_number
+        return masked(household.insured_number)  # whole on the change page only
 
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, household: Household) -> int:
@@ -255,7 +272,7 @@ class InsuredPersonAdmin(AuditedAdminMixin, InsuredNumberSearchMixin, admin.Mode
 
     @admin.display(description=_("insured number"), ordering="household__symbol")
     def insured_number(self, person: InsuredPerson) -> str:
-        return person.insured_number
+        return masked(person.insured_number)  # whole on the change page only
 
     @admin.display(description=_("My Number card"))
     def myna_card_status(self, person: InsuredPerson) -> str:
@@ -307,10 +324,21 @@ class IncomeRecordAdmin(AuditedAdminMixin, InsuredNumberSearchMixin, admin.Model
     raw_id_fields = ("person",)
 
 
+class MaskedHouseholdColumn:
+    """A list column naming the household by its masked insured number (README "Personal
+    data": lists mask it; the household's own change page shows it whole)."""
+
+    @admin.display(description=_("household"), ordering="household__symbol")
+    def masked_household(self, row: Any) -> str:
+        return masked(row.household.insured_number)
+
+
 @admin.register(BurdenDetermination)
-class BurdenDeterminationAdmin(AuditedAdminMixin, InsuredNumberSearchMixin, admin.ModelAdmin):
+class BurdenDeterminationAdmin(
+    MaskedHouseholdColumn, AuditedAdminMixin, InsuredNumberSearchMixin, admin.ModelAdmin
+):
     list_display = (
-        "household",
+        "masked_household",
         "effective_from",
         "category",
         "base_income_application",
@@ -324,8 +352,10 @@ class BurdenDeterminationAdmin(AuditedAdminMixin, InsuredNumberSearchMixin, admi
 
 
 @admin.register(PremiumArrears)
-class PremiumArrearsAdmin(AuditedAdminMixin, InsuredNumberSearchMixin, admin.ModelAdmin):
-    list_display = ("household", "since", "settled_on")
+class PremiumArrearsAdmin(
+    MaskedHouseholdColumn, AuditedAdminMixin, InsuredNumberSearchMixin, admin.ModelAdmin
+):
+    list_display = ("masked_household", "since", "settled_on")
     list_filter = (("settled_on", admin.EmptyFieldListFilter),)
     list_select_related = ("household",)
     search_fields = ("household__symbol", "household__number")
