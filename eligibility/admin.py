@@ -29,7 +29,7 @@ from eligibility.models import (
     PremiumArrears,
 )
 from notices.models import Notice
-from sumida_kokuho.audit import AuditedAdminMixin
+from sumida_kokuho.audit import AuditedAdminMixin, RefuseMyNumberFieldsMixin
 from sumida_kokuho.templatetags.insured import masked
 
 # 記号-番号 or 記号-番号-枝番, after NFKC (so full-width digits and hyphens work too).
@@ -96,7 +96,7 @@ class StampUserOnAddMixin:
 # --- inlines -------------------------------------------------------------------------------------
 
 
-class InsuredPersonInline(admin.TabularInline):
+class InsuredPersonInline(RefuseMyNumberFieldsMixin, admin.TabularInline):
     model = InsuredPerson
     fields = (
         "branch",
@@ -113,25 +113,25 @@ class InsuredPersonInline(admin.TabularInline):
     show_change_link = True
 
 
-class BurdenDeterminationInline(admin.TabularInline):
+class BurdenDeterminationInline(RefuseMyNumberFieldsMixin, admin.TabularInline):
     model = BurdenDetermination
     fields = ("effective_from", "category", "base_income_application", "rule_ids", "decided_at")
     extra = 0
 
 
-class PremiumArrearsInline(admin.TabularInline):
+class PremiumArrearsInline(RefuseMyNumberFieldsMixin, admin.TabularInline):
     model = PremiumArrears
     fields = ("since", "settled_on")
     extra = 0
 
 
-class EnrolmentInline(admin.TabularInline):
+class EnrolmentInline(RefuseMyNumberFieldsMixin, admin.TabularInline):
     model = Enrolment
     fields = ("enrolled_on", "reason", "withdrawn_on", "withdrawal_reason")
     extra = 0
 
 
-class LifeEventInline(admin.TabularInline):
+class LifeEventInline(RefuseMyNumberFieldsMixin, admin.TabularInline):
     model = LifeEvent
     fields = ("occurred_on", "kind", "details", "recorded_by", "recorded_at")
     readonly_fields = ("recorded_by", "recorded_at")
@@ -141,20 +141,20 @@ class LifeEventInline(admin.TabularInline):
         return super().get_queryset(request).select_related("recorded_by")
 
 
-class MyNumberCardInline(admin.StackedInline):
+class MyNumberCardInline(RefuseMyNumberFieldsMixin, admin.StackedInline):
     model = MyNumberCard
     fields = ("card_status", "status_changed_on", "registered_on", "e_cert_valid_until")
     extra = 0
     max_num = 1
 
 
-class PaperCardInline(admin.TabularInline):
+class PaperCardInline(RefuseMyNumberFieldsMixin, admin.TabularInline):
     model = PaperCard
     fields = ("issued_on", "valid_until", "invalidated_on", "invalidated_reason")
     extra = 0
 
 
-class CertificateInline(admin.TabularInline):
+class CertificateInline(RefuseMyNumberFieldsMixin, admin.TabularInline):
     model = Certificate
     fields = (
         "number",
@@ -175,7 +175,7 @@ class CertificateInline(admin.TabularInline):
         return super().get_queryset(request).select_related("issued_by")
 
 
-class NoticeInline(admin.TabularInline):
+class NoticeInline(RefuseMyNumberFieldsMixin, admin.TabularInline):
     model = Notice
     fields = ("issued_on", "reason", "burden_ratio", "issued_by")
     readonly_fields = ("issued_by",)

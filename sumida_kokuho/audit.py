@@ -7,6 +7,7 @@ field names and ids: the trail must not become a second copy of the personal dat
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Any
 
+from django import forms
 from django.db import models
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractHour, ExtractWeekDay
@@ -22,7 +24,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from sumida_kokuho.models import AuditAction, AuditEvent
-from sumida_kokuho.mynumber import redact_my_numbers
+from sumida_kokuho.mynumber import redact_my_numbers, refuse_my_number
 
 # A 12-digit run may be a My Number typed into a search box; it must not reach the trail.
 _MY_NUMBER_LIKE = re.compile(r"\d{12}")
@@ -99,7 +101,26 @@ def record(
     )
 
 
-class AuditedAdminMixin:
+def _refuse_my_number_anywhere(value: object) -> None:
+    """refuse_my_number for text, and for the text of a JSON value (a life event's details)."""
+    if isinstance(value, dict | list):
+        value = json.dumps(value, ensure_ascii=False)
+    refuse_my_number(value)
+
+
+class RefuseMyNumberFieldsMixin:
+    """Every text field of an admin form (inline forms included, JSON too) refuses a My Number,
+    as the counter's and the portal's free-text fields do (README "Personal data")."""
+
+    def formfield_for_dbfield(self, db_field: Any, request: Any, **kwargs: Any) -> Any:
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)  # type: ignore[misc]
+        if isinstance(field, forms.CharField) and not getattr(field, "_refuses_my_number", False):
+            field.validators.append(_refuse_my_number_anywhere)
+            field._refuses_my_number = True  # type: ignore[attr-defined]
+        return field
+
+
+class AuditedAdminMixin(RefuseMyNumberFieldsMixin):
     """Logs every change page and changelist shown, and every save and delete, as AuditEvents.
 
     Put it before `admin.ModelAdmin` in the bases. Inline rows saved with the parent are logged

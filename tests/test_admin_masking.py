@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -54,3 +55,53 @@ def test_a_search_by_the_whole_number_still_finds_the_person(admin_client, perso
 def test_the_change_pages_show_the_number_whole(admin_client, person) -> None:
     html = page(admin_client, f"/admin/eligibility/household/{person.household.pk}/change/")
     assert "123478" in html
+
+
+def a_my_number() -> str:
+    from sumida_kokuho.mynumber import check_digit
+
+    first = "12345678901"
+    return first + str(check_digit(first))
+
+
+def test_an_admin_form_refuses_a_my_number_in_free_text(admin_client) -> None:
+    from eligibility.models import Household
+
+    response = admin_client.post(
+        "/admin/eligibility/household/add/",
+        {
+            "symbol": "13",
+            "number": "555501",
+            "postal_code": "131-0045",
+            "address": f"東京都墨田区押上一丁目1番 {a_my_number()}",
+            # the inline formsets, empty
+            **{
+                f"{prefix}-{key}": value
+                for prefix in ("members", "burden_determinations", "premium_arrears")
+                for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+            },
+        },
+    )
+    from django.utils import translation
+    from django.utils.html import escape
+
+    from sumida_kokuho.mynumber import MY_NUMBER_REFUSED
+
+    assert response.status_code == 200  # the form again, with the error
+    with translation.override("ja"):
+        assert escape(str(MY_NUMBER_REFUSED)) in response.content.decode()
+    assert not Household.objects.filter(number="555501").exists()
+
+
+def test_inline_text_and_json_fields_refuse_a_my_number_too() -> None:
+    from django.contrib import admin
+    from django.core.exceptions import ValidationError
+
+    from eligibility.admin import LifeEventInline
+    from eligibility.models import InsuredPerson, LifeEvent
+
+    inline = LifeEventInline(InsuredPerson, admin.site)
+    details = inline.formfield_for_dbfield(LifeEvent._meta.get_field("details"), request=None)
+    assert details.clean('{"note": "moved"}') == {"note": "moved"}
+    with pytest.raises(ValidationError):
+        details.clean(json.dumps({"note": a_my_number()}))
