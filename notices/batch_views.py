@@ -7,8 +7,9 @@ Viewing needs `notices.view_issuancerun`; planning `plan_issuancerun`, approving
 all, sumida_kokuho/roles.py). The services enforce the rules (four eyes, status order); the pages
 show only the buttons that can work and turn the services' refusals into messages.
 
-Planning runs in the request for wards up to BATCH_PLAN_IN_PAGE_MAX insured persons; larger ones
-plan with `manage.py plan_run`, which shows its progress (docs/adr/0012, "Pages").
+Planning runs in the request for wards up to BATCH_PLAN_IN_PAGE_MAX insured persons; for larger
+ones a thread plans (notices/batch/background_planning.py) and the planning page shows its
+progress, then opens the run; `manage.py plan_run` does the same from a shell (docs/adr/0012).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -32,6 +33,7 @@ from django.views.decorators.http import require_POST, require_safe
 from cards.models import DocumentReason
 from eligibility.counter.fields import JapaneseDateField
 from eligibility.models import InsuredPerson
+from notices.batch import background_planning
 from notices.batch.handover import hand_over
 from notices.batch.planning import approve_run, compare_with_previous, plan_run
 from notices.batch.progress import Progress, failures, retry_failed, run_progress
@@ -148,28 +150,19 @@ def plan(request: HttpRequest) -> HttpResponse:
     form = PlanForm(request.POST)
     if not form.is_valid():
         return _runs_page(request, form, status=400)
-    persons = InsuredPerson.objects.count()
-    limit = _plan_limit()
-    if persons > limit:
-        form.add_error(
-            None,
-            _(
-                "%(n)s insured persons are too many to plan in the page (at most %(limit)s). "
-                "Plan with the command, which shows its progress: %(command)s"
-            )
-            % {
-                "n": persons,
-                "limit": limit,
-                "command": (
-                    f"manage.py plan_run --period {form.cleaned_data['period']:%Y-%m} "
-                    f"--kind {form.cleaned_data['kind']} "
-                    f"--as-of {form.cleaned_data['as_of'].isoformat()} "
-                    f"--by {request.user.get_username()}"
-                ),
-            },
-        )
-        return _runs_page(request, form, status=400)
     data = form.cleaned_data
+    if InsuredPerson.objects.count() > _plan_limit():
+        # Too many to assess within the request: a thread plans, the planning page shows it.
+        started = background_planning.start(
+            period=data["period"],
+            kind=data["kind"],
+            as_of=data["as_of"],
+            by=request.user,
+            replan=data["replan"],
+        )
+        if not started:
+            messages.info(request, _("This month is already being planned; here is its progress."))
+        return redirect("batch:planning", period=f"{data['period']:%Y-%m}", kind=data["kind"])
     try:
         result = plan_run(
             period=data["period"],
@@ -182,8 +175,12 @@ def plan(request: HttpRequest) -> HttpResponse:
         for message in error.messages:
             form.add_error(None, message)
         return _runs_page(request, form, status=400)
-    run = result.run
-    if result.created:
+    _say_planned(request, result.run, created=result.created)
+    return redirect("batch:run", pk=result.run.pk)
+
+
+def _say_planned(request: HttpRequest, run: IssuanceRun, *, created: bool) -> None:
+    if created:
         messages.success(
             request,
             ngettext(
@@ -197,7 +194,80 @@ def plan(request: HttpRequest) -> HttpResponse:
         )
     else:
         messages.info(request, _("This month already has a run of this kind; it is unchanged."))
-    return redirect("batch:run", pk=run.pk)
+
+
+def _planning_of(period: str, kind: str) -> tuple[date, background_planning.Planning]:
+    try:
+        month = parse_month(period)
+    except DateParseError as error:
+        raise Http404 from error
+    if kind not in IssuanceRun.Kind.values:
+        raise Http404
+    state = background_planning.read(month, kind)
+    if state is None:
+        raise Http404
+    return month, state
+
+
+def _planning_text(state: background_planning.Planning) -> tuple[str, str]:
+    """(status shown, summary) of a planning."""
+    if state.status == background_planning.DONE:
+        return _("Planned"), _("%(n)s persons assessed") % {"n": state.done}
+    if state.status == background_planning.FAILED or state.stalled:
+        return _("Not planned"), ""
+    if not state.total:
+        return _("Planning"), _("Starting…")
+    return _("Planning"), _("%(done)s of %(total)s persons assessed (%(percent)s%%)") % {
+        "done": state.done,
+        "total": state.total,
+        "percent": state.percent,
+    }
+
+
+@require_safe
+@staff_required(VIEW)
+def planning_page(request: HttpRequest, period: str, kind: str) -> HttpResponse:
+    month, state = _planning_of(period, kind)
+    if state.status == background_planning.DONE and state.run is not None:
+        run = IssuanceRun.objects.filter(pk=state.run).first()
+        if run is not None:
+            _say_planned(request, run, created=state.created)
+            background_planning.forget(month, kind)
+            return redirect("batch:run", pk=run.pk)
+    status_display, summary = _planning_text(state)
+    failed = state.status != background_planning.RUNNING or state.stalled
+    return render(
+        request,
+        "batch/planning.html",
+        {
+            "period": month,
+            "period_text": period,
+            "kind": kind,
+            "kind_display": IssuanceRun.Kind(kind).label,
+            "planning": state,
+            "failed": failed,
+            "status_display": status_display,
+            "summary": summary,
+        },
+        status=200,
+    )
+
+
+@passive  # the page polls it: not activity for the idle timeout
+@require_safe
+@staff_required(VIEW)
+def planning_progress_json(request: HttpRequest, period: str, kind: str) -> JsonResponse:
+    _month, state = _planning_of(period, kind)
+    status_display, summary = _planning_text(state)
+    status = "failed" if state.stalled else state.status
+    return JsonResponse(
+        {
+            "status": status,
+            "status_display": status_display,
+            "percent": 100 if status == background_planning.DONE else state.percent,
+            "summary": summary,
+        }
+    )
 
 
 class ItemFilter(forms.Form):

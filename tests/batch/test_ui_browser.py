@@ -102,3 +102,53 @@ def test_the_progress_bar_follows_the_run_without_a_reload(browser, live_server,
     assert tab.evaluate("window.notReloaded") is None  # reloaded once, to show the next step
     assert refused == []
     context.close()
+
+
+def test_the_planning_page_follows_a_background_planning_and_opens_the_run(
+    browser, live_server, settings, tmp_path
+) -> None:
+    """The planning page of a large ward: the bar follows the state file without a reload, and
+    once the planning has finished the page opens the run."""
+    import json
+
+    from tests.factories import StaffUserFactory
+    from tests.factories.staff import sign_in_staff
+
+    settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_SECURE = "sessionid", False
+    make_population()
+    planner = StaffUserFactory(username="planner")
+    planner.user_permissions.add(*Permission.objects.filter(codename="view_issuancerun"))
+    state = settings.BATCH_DIR / "planning" / f"{PERIOD:%Y-%m}-monthly.json"
+    state.parent.mkdir(parents=True, exist_ok=True)
+
+    def planning(**values: object) -> None:
+        state.write_text(json.dumps({"by": "planner", "at": time.time(), **values}))
+
+    planning(status="running", done=0, total=0)
+    client = Client()
+    sign_in_staff(client, planner)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context = browser.new_context(locale="ja-JP")
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
+    tab = context.new_page()
+    refused: list[str] = []
+    tab.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    tab.goto(f"{live_server.url}/batch/planning/{PERIOD:%Y-%m}/monthly/")
+    assert tab.locator("#run-refresh").is_hidden()
+    tab.evaluate("window.notReloaded = true")
+
+    planning(status="running", done=600, total=1000)
+    wait_until(lambda: tab.evaluate("document.getElementById('run-progress').value") == 60)
+    assert tab.evaluate("window.notReloaded") is True
+    assert "600" in tab.locator("#run-counts").inner_text()
+
+    run = plan_run(period=PERIOD, as_of=AS_OF, by=planner).run
+    planning(status="done", done=run.assessed, total=run.assessed, run=run.pk, created=True)
+    tab.wait_for_url(f"{live_server.url}/batch/{run.pk}/", timeout=15000)
+    assert refused == []
+    context.close()

@@ -100,16 +100,117 @@ def test_a_wrong_month_is_refused_with_a_message_on_the_field(client, population
     assert b'role="alert"' in response.content
 
 
-def test_a_large_ward_is_sent_to_the_command(client, population, planner, settings) -> None:
+def test_a_large_ward_is_planned_in_the_background_and_its_page_opens_the_run(
+    client, population, planner, settings
+) -> None:
     settings.BATCH_PLAN_IN_PAGE_MAX = 3
+    settings.BATCH_PLAN_IN_BACKGROUND = False  # the thread's work, done before the answer
     sign_in(client, planner, *ADMIN_PERMS)
     response = client.post(
         "/batch/plan/", {"period": "2026-11", "kind": "monthly", "as_of": "2026-11-25"}
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 302
+    assert response["Location"] == "/batch/planning/2026-11/monthly/"
+    run = IssuanceRun.objects.get()
+    progress = client.get("/batch/planning/2026-11/monthly/progress.json").json()
+    assert progress["status"] == "done" and progress["percent"] == 100
+    client.cookies["sumida_kokuho_language"] = "en"
+    page = client.get(response["Location"], follow=True)
+    assert page.redirect_chain == [(f"/batch/{run.pk}/", 302)]
+    assert "persons assessed" in page.content.decode()  # the "Planned: …" message
+    # The state was for the way to the run: it is gone once the run has been opened.
+    assert client.get(response["Location"]).status_code == 404
+
+
+def planning_state(settings, **state: Any) -> None:
+    import json
+    import time
+
+    folder = settings.BATCH_DIR / "planning"
+    folder.mkdir(parents=True, exist_ok=True)
+    state.setdefault("at", time.time())
+    (folder / "2026-11-monthly.json").write_text(json.dumps(state), encoding="utf-8")
+
+
+def test_a_planning_in_progress_shows_its_progress_and_polls_for_more(
+    client, planner, settings
+) -> None:
+    sign_in(client, planner, *ADMIN_PERMS)
+    planning_state(settings, status="running", done=250, total=1000, by="planner")
+    html = client.get("/batch/planning/2026-11/monthly/").content.decode()
+    assert 'value="25"' in html and "250" in html and "1000" in html
+    assert 'data-url="/batch/planning/2026-11/monthly/progress.json"' in html
+    assert 'aria-live="polite"' in html
+    progress = client.get("/batch/planning/2026-11/monthly/progress.json").json()
+    assert (progress["status"], progress["percent"]) == ("running", 25)
     assert not IssuanceRun.objects.exists()
-    assert "manage.py plan_run --period 2026-11" in response.content.decode()
+
+
+def test_a_second_planning_of_the_same_month_is_not_started(
+    client, population, planner, settings
+) -> None:
+    settings.BATCH_PLAN_IN_PAGE_MAX = 3
+    sign_in(client, planner, *ADMIN_PERMS)
+    planning_state(settings, status="running", done=0, total=0, by="someone")
+    response = client.post(
+        "/batch/plan/",
+        {"period": "2026-11", "kind": "monthly", "as_of": "2026-11-25"},
+        follow=True,
+    )
+    assert response.redirect_chain == [("/batch/planning/2026-11/monthly/", 302)]
+    assert not IssuanceRun.objects.exists()  # nothing planned by this request
+    assert "someone" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("state", "shown"),
+    [
+        ({"status": "failed", "messages": ["Only a run that is not approved yet…"]}, "Only a run"),
+        ({"status": "running", "at": 0}, "Planning stopped before it finished"),  # stalled
+    ],
+)
+def test_a_planning_that_failed_or_stalled_says_so(
+    client, planner, settings, state: dict[str, Any], shown: str
+) -> None:
+    sign_in(client, planner, *ADMIN_PERMS)
+    planning_state(settings, by="planner", **state)
+    client.cookies["sumida_kokuho_language"] = "en"
+    text = client.get("/batch/planning/2026-11/monthly/").content.decode()
+    assert 'lang="en"' in text
+    assert 'role="alert"' in text and shown in text
+    progress = client.get("/batch/planning/2026-11/monthly/progress.json").json()
+    assert progress["status"] == "failed"
+
+
+def test_unknown_plannings_are_not_found(client, planner) -> None:
+    sign_in(client, planner, *ADMIN_PERMS)
+    assert client.get("/batch/planning/2026-11/monthly/").status_code == 404
+    assert client.get("/batch/planning/2026-11/everything/").status_code == 404
+    assert client.get("/batch/planning/soon/monthly/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_background_planning_thread_plans_and_records_the_run(settings) -> None:
+    import threading
+
+    from notices.batch import background_planning
+    from tests.batch.conftest import make_population
+    from tests.factories import StaffUserFactory
+
+    settings.BATCH_PLAN_IN_BACKGROUND = True
+    make_population()
+    planner = StaffUserFactory(username="planner")
+    assert background_planning.start(
+        period=PERIOD, kind="monthly", as_of=AS_OF, by=planner, replan=False
+    )
+    for thread in threading.enumerate():
+        if thread.name == f"plan-{PERIOD:%Y-%m}-monthly":
+            thread.join(timeout=120)
+    state = background_planning.read(PERIOD, "monthly")
+    run = IssuanceRun.objects.get()
+    assert state is not None and (state.status, state.run) == ("done", run.pk)
+    assert state.done == run.assessed > 0 and run.planned_by == planner
 
 
 def test_staff_without_the_planning_permission_see_no_form_and_cannot_post(
