@@ -35,7 +35,7 @@ from notices.imports import background, engine, storage
 from notices.imports.base import Change
 from notices.imports.errors import LineError
 from notices.models import ImportRun
-from notices.stats.tables import TABLES, cache_seconds, counted_tables, forget
+from notices.stats.tables import TABLES, cache_seconds, counted_tables, forget, keep_seconds
 from sumida_kokuho import csvsafe
 from sumida_kokuho.access import current_counter, staff_required
 from sumida_kokuho.audit import record
@@ -307,6 +307,7 @@ def stats(request: HttpRequest) -> HttpResponse:
         "tables": tables,
         "counted_at": counted_at,
         "kept_hours": cache_seconds() // 3600,
+        "quick_minutes": keep_seconds("due") // 60,
         **_chrome(request),
     }
     return render(request, "data/stats.html", context)

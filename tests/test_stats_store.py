@@ -168,3 +168,20 @@ def test_a_background_import_counts_the_figures_once_it_has_committed(settings) 
     assert (
         set(StatisticsFigures.objects.filter(as_of=today).values_list("name", flat=True)) == NAMES
     )
+
+
+@pytest.mark.django_db
+def test_document_figures_are_counted_again_after_minutes_the_insured_after_hours(
+    population,  # noqa: F811
+) -> None:
+    from tests.factories import CertificateFactory
+
+    first = shown(AS_OF)
+    StatisticsFigures.objects.update(counted_at=timezone.now() - timedelta(minutes=10))
+    CertificateFactory(issued_on=date(2026, 11, 20))  # issued at the counter meanwhile
+    insured(date(1980, 1, 1))  # enrolled meanwhile: counted with the insured figures, later
+    with CaptureQueriesContext(connection) as captured:
+        again = shown(AS_OF)
+    assert not [sql for sql in queries_on_periods(captured) if "GROUP BY" in sql]  # insured kept
+    assert again[0] == first[0]  # the age bands: as counted ten minutes ago
+    assert again[2] != first[2]  # certificates by month: counted again, with the new one

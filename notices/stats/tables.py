@@ -26,8 +26,23 @@ DEFAULT_CACHE_SECONDS = 12 * 3600
 T = TypeVar("T")
 
 
+# Documents issued, open applications and documents due change all day with the counter's work
+# and cost tenths of a second on a million persons: those are counted again after a few minutes.
+# The insured persons and card holders (seconds) change with imports, which drop them.
+QUICK_SECONDS = 300
+SLOW_FIGURES = frozenset({"insured"})
+
+
 def cache_seconds() -> int:
     return int(getattr(settings, "STATISTICS_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+
+
+def keep_seconds(name: str) -> int:
+    """How long the figures `name` are used once counted (0: not kept)."""
+    seconds = cache_seconds()
+    if name in SLOW_FIGURES:
+        return seconds
+    return min(seconds, int(getattr(settings, "STATISTICS_QUICK_SECONDS", QUICK_SECONDS)))
 
 
 # Within one page the age-band and monthly tables share their query, even when nothing is kept,
@@ -42,7 +57,7 @@ def cached(name: str, as_of: date, compute: Callable[[date], T]) -> T:
     key = f"{name}:{as_of.isoformat()}"
     if page is not None and key in page:
         return page[key]  # type: ignore[no-any-return]
-    seconds = cache_seconds()
+    seconds = keep_seconds(name)
     found = store.load(name, as_of, seconds) if seconds else None
     if found is None:
         value = compute(as_of)
