@@ -185,3 +185,27 @@ def test_document_figures_are_counted_again_after_minutes_the_insured_after_hour
     assert not [sql for sql in queries_on_periods(captured) if "GROUP BY" in sql]  # insured kept
     assert again[0] == first[0]  # the age bands: as counted ten minutes ago
     assert again[2] != first[2]  # certificates by month: counted again, with the new one
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        ("2026-11-26T04:59:00+09:00", "2026-11-26T05:00:00+09:00"),  # later today
+        ("2026-11-26T05:00:00+09:00", "2026-11-27T05:00:00+09:00"),  # just done: tomorrow
+        ("2026-11-26T23:30:00+09:00", "2026-11-27T05:00:00+09:00"),
+        ("2026-12-31T20:00:00+00:00", "2027-01-02T05:00:00+09:00"),  # 05:00 JST 1 Jan has passed
+    ],
+)
+def test_the_nightly_count_wakes_at_the_next_local_time(now: str, expected: str) -> None:
+    from datetime import time as clock
+
+    from notices.management.commands.count_statistics import next_run
+
+    assert next_run(datetime.fromisoformat(now), clock(5, 0)) == datetime.fromisoformat(expected)
+
+
+def test_a_nightly_time_that_is_not_a_time_is_refused() -> None:
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--nightly"):
+        call_command("count_statistics", nightly="5 o'clock", stdout=io.StringIO())
