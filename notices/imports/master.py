@@ -324,7 +324,9 @@ class MasterKind:
                     bulk.any_of(Household, "number", numbers),
                     # Redundant bounds, for the planner: with 2,000 numbers in the list it
                     # estimates an index probe per number dearer than reading every household
-                    # (a file's numbers usually come sorted, so the range is narrow).
+                    # (a file's numbers usually come sorted, so the range is narrow). Numbers
+                    # are ASCII digits (cells.digits), which every collation orders as Python
+                    # does, so the bounds hold whatever the database's collation.
                     symbol=symbol,
                     number__gte=min(numbers),
                     number__lte=max(numbers),
