@@ -1161,3 +1161,21 @@ def test_a_large_upload_streams_to_disk_not_memory(
     response = upload(admin_staff, big)
     assert response.status_code == 302  # type: ignore[attr-defined]
     assert seen == [TemporaryUploadedFile]
+
+
+@pytest.mark.django_db
+def test_a_second_import_finds_households_whose_numbers_differ_in_length(tmp_path: Path) -> None:
+    """The chunk lookup bounds the numbers only when they have one length (a collation with
+    numeric ordering would put "9" before "10"); either way every household is found again."""
+    from notices.imports.master import _number_bounds
+
+    assert _number_bounds(["000010", "000009"]).children == [
+        ("number__gte", "000009"),
+        ("number__lte", "000010"),
+    ]
+    assert not _number_bounds(["9", "10"]).children
+    lines = [MASTER_HEADER, *(person_line(number) for number in ("9", "10", "0011", "100"))]
+    first = run_master(write(tmp_path, "master.csv", lines))
+    assert (first.status, first.created) == ("committed", 4)
+    again = run_master(write(tmp_path, "master.csv", lines))
+    assert (again.status, again.unchanged, again.created) == ("committed", 4, 0)
