@@ -35,11 +35,13 @@ from notices.imports import background, engine, storage
 from notices.imports.base import Change
 from notices.imports.errors import LineError
 from notices.models import ImportRun
+from notices.stats import store
 from notices.stats.tables import TABLES, cache_seconds, counted_tables, forget, keep_seconds
 from sumida_kokuho import csvsafe
 from sumida_kokuho.access import current_counter, staff_required
 from sumida_kokuho.audit import record
 from sumida_kokuho.roles import Role, counter_label, roles_of
+from sumida_kokuho.security import STATISTICS_COUNTS_BY_USER, too_many_requests
 
 IMPORT_PERMISSION = "notices.add_importrun"
 STATISTICS_PERMISSION = "notices.view_statistics"
@@ -294,11 +296,26 @@ def _as_of(request: HttpRequest) -> tuple[StatisticsForm, Any]:
     return form, as_of or timezone.localdate()
 
 
+def _may_count(request: HttpRequest, as_of: Any, *, fresh: bool) -> bool:
+    """Whether this request may count the slow figures afresh (a "count again now", or a day
+    without kept figures): at most STATISTICS_COUNTS_BY_USER an hour per staff member, so that
+    no one keeps the database busy by reloading or walking through the days."""
+    kept_for = keep_seconds("insured")
+    if not kept_for:
+        return True  # nothing is kept (STATISTICS_CACHE_SECONDS = 0): every visit counts
+    if not fresh and store.is_kept("insured", as_of, kept_for):
+        return True
+    return STATISTICS_COUNTS_BY_USER.hit(str(request.user.pk))
+
+
 @require_safe
 @statistics_required
 def stats(request: HttpRequest) -> HttpResponse:
     form, as_of = _as_of(request)
-    if request.GET.get("fresh"):
+    fresh = bool(request.GET.get("fresh"))
+    if not _may_count(request, as_of, fresh=fresh):
+        return too_many_requests(request)
+    if fresh:
         forget(as_of)
     tables, counted_at = counted_tables(as_of)
     context = {
@@ -320,6 +337,8 @@ def stats_csv(request: HttpRequest, slug: str) -> HttpResponse:
     if build is None:
         raise Http404
     _form, as_of = _as_of(request)
+    if not _may_count(request, as_of, fresh=False):
+        return too_many_requests(request)
     table = build(as_of)
     response = StreamingHttpResponse(
         _csv(table.columns, iter(table.raw)), content_type="text/csv; charset=utf-8"

@@ -107,6 +107,8 @@ PASSWORD_RESET_BY_EMAIL = RateLimit("password_reset_email", limit=3, window=60 *
 APPLICATION_BY_USER = RateLimit("application_user", limit=10, window=60 * 60)
 OIDC_BY_ADDRESS = RateLimit("oidc_ip", limit=60, window=5 * 60)  # start + return: 30 sign-ins
 API_TOKEN_FAILURES_BY_ADDRESS = RateLimit("api_token_fail_ip", limit=10, window=15 * 60)
+# Counting the statistics afresh reads every period of coverage (seconds on a million persons).
+STATISTICS_COUNTS_BY_USER = RateLimit("statistics_count_user", limit=30, window=60 * 60)
 
 
 def in_resident_portal(request: HttpRequest) -> bool:

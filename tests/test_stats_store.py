@@ -209,3 +209,34 @@ def test_a_nightly_time_that_is_not_a_time_is_refused() -> None:
 
     with pytest.raises(CommandError, match="--nightly"):
         call_command("count_statistics", nightly="5 o'clock", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_counting_afresh_is_limited_per_staff_member_reading_kept_figures_is_not(
+    client,
+    population,  # noqa: F811
+    monkeypatch,
+) -> None:
+    from django.core.cache import cache
+
+    from sumida_kokuho.roles import Role
+    from tests.factories.staff import sign_in_staff, staff_in_role
+
+    cache.clear()
+    from sumida_kokuho.security import RateLimit
+
+    limited = RateLimit("statistics_count_user_test", limit=2, window=3600)
+    monkeypatch.setattr("notices.data_views.STATISTICS_COUNTS_BY_USER", limited)
+    sign_in_staff(client, staff_in_role(Role.SUPERVISOR))
+    day = {"as_of": AS_OF.isoformat()}
+    assert client.get("/data/stats/", day).status_code == 200  # counts (1)
+    for _ in range(3):  # kept figures: no count, no limit
+        assert client.get("/data/stats/", day).status_code == 200
+        assert client.get("/data/stats/age-bands.csv", day).status_code == 200
+    assert client.get("/data/stats/", {**day, "fresh": "1"}).status_code == 200  # counts (2)
+    refused = client.get("/data/stats/", {**day, "fresh": "1"})  # a third count within the hour
+    assert refused.status_code == 429
+    other_day = client.get("/data/stats/age-bands.csv", {"as_of": "2026-10-01"})
+    assert other_day.status_code == 429  # nothing kept for that day: it would count
+    assert client.get("/data/stats/", day).status_code == 200  # the kept figures still show
+    cache.clear()

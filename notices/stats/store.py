@@ -97,6 +97,15 @@ def load(name: str, as_of: date, max_age: int) -> tuple[datetime, Any] | None:
         return None  # counted again, and overwritten
 
 
+def is_kept(name: str, as_of: date, max_age: int) -> bool:
+    """Whether figures `name` for `as_of` were counted in the last `max_age` seconds."""
+    if not max_age:
+        return False
+    return StatisticsFigures.objects.filter(
+        name=name, as_of=as_of, counted_at__gte=timezone.now() - timedelta(seconds=max_age)
+    ).exists()
+
+
 def save(name: str, as_of: date, figures: Any) -> datetime:
     """Keep `figures` as counted now; returns that time."""
     counted_at = timezone.now()
