@@ -36,7 +36,7 @@ from notices.imports.base import Change
 from notices.imports.errors import LineError
 from notices.models import ImportRun
 from notices.stats import store
-from notices.stats.tables import TABLES, cache_seconds, counted_tables, forget, keep_seconds
+from notices.stats.tables import TABLES, cache_seconds, counted_tables, keep_seconds
 from sumida_kokuho import csvsafe
 from sumida_kokuho.access import current_counter, staff_required
 from sumida_kokuho.audit import record
@@ -316,7 +316,7 @@ def stats(request: HttpRequest) -> HttpResponse:
     if not _may_count(request, as_of, fresh=fresh):
         return too_many_requests(request)
     if fresh:
-        forget(as_of)
+        store.forget(as_of)
     tables, counted_at = counted_tables(as_of)
     context = {
         "form": form,

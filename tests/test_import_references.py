@@ -14,6 +14,7 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from eligibility.demo.bulk import COLUMNS
 from eligibility.models import Enrolment, Household, InsuredPerson
 from notices.imports import bulk
 from tests.test_imports import MASTER_HEADER, person_line, run_master, write
@@ -22,22 +23,7 @@ pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="session_replication_role is PostgreSQL's"
 )
 
-PERSON_COLUMNS = (
-    "household",
-    "branch",
-    "family_name",
-    "given_name",
-    "family_name_kana",
-    "given_name_kana",
-    "birth_date",
-    "sex",
-    "relation",
-    "needs_support",
-    "created_at",
-    "updated_at",
-    "name_search",
-    "name_kanji_search",
-)
+PERSON_COLUMNS = COLUMNS[InsuredPerson]  # the order person_row() follows
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,7 @@ from django.db import close_old_connections, connections
 from django.utils import translation
 
 from notices.batch.planning import plan_run
+from notices.models import IssuanceRun
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ def in_background() -> bool:
 
 
 def _path(period: date, kind: str) -> Path:
-    if kind not in {"monthly", "on_demand"}:  # the file name comes from the URL
+    if kind not in IssuanceRun.Kind.values:  # the file name comes from the URL
         raise ValueError(kind)
     return Path(settings.BATCH_DIR) / "planning" / f"{period:%Y-%m}-{kind}.json"
 

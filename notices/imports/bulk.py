@@ -190,6 +190,11 @@ def _sequence_of(model: type[models.Model]) -> str:
     return _sequences[key]
 
 
+def _int_array(values: Sequence[int]) -> str:
+    """Integers as one PostgreSQL array literal ('{1,2,3}'), sent as a single parameter."""
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def any_of(model: type[models.Model], name: str, values: Sequence[Any]) -> Any:
     """A filter "field is one of `values`" for a chunk's worth of keys.
 
@@ -204,7 +209,7 @@ def any_of(model: type[models.Model], name: str, values: Sequence[Any]) -> Any:
     # The array goes as one text parameter ('{"a","b"}'): psycopg dumps a Python list value by
     # value. Identifiers are quoted by the backend; the values are only ever a parameter.
     if all(isinstance(v, int) for v in values):
-        literal, cast = "{" + ",".join(map(str, values)) + "}", "bigint[]"
+        literal, cast = _int_array(values), "bigint[]"
     else:
         quoted = (str(v).replace("\\", "\\\\").replace('"', '\\"') for v in values)
         literal, cast = "{" + ",".join(f'"{v}"' for v in quoted) + "}", "text[]"
@@ -399,7 +404,7 @@ def check_references() -> None:
             cursor.execute(
                 f"SELECT {pk} FROM {quote(target._meta.db_table)} "  # noqa: S608
                 f"WHERE {pk} = ANY(%s::bigint[]) ORDER BY {pk} FOR KEY SHARE",
-                ["{" + ",".join(map(str, ids)) + "}"],
+                [_int_array(ids)],
             )
             found = {row[0] for row in cursor.fetchall()}
         if len(found) != len(ids):

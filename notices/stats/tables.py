@@ -70,11 +70,6 @@ def cached(name: str, as_of: date, compute: Callable[[date], T]) -> T:
     return value  # type: ignore[no-any-return]
 
 
-def forget(as_of: date) -> None:
-    """Drop the kept figures of a day (the page's "count again")."""
-    store.forget(as_of)
-
-
 @dataclass(slots=True)
 class Table:
     slug: str

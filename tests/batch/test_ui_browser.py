@@ -49,12 +49,32 @@ def wait_until(check: Callable[[], bool], seconds: float = 15) -> None:
         time.sleep(0.2)
 
 
-def test_the_progress_bar_follows_the_run_without_a_reload(browser, live_server, settings) -> None:
-    from tests.factories import StaffUserFactory
+def signed_in_tab(browser, live_server, settings, user):  # type: ignore[no-untyped-def]
+    """A Chromium tab (Japanese) signed in as `user`, and the list collecting the console's
+    Content-Security-Policy refusals. The live server speaks plain HTTP: a __Host- cookie
+    (secure) would not be sent back, so the session cookie is a plain one."""
     from tests.factories.staff import sign_in_staff
 
-    # The live server speaks plain HTTP: a __Host- cookie (secure) would not be sent back.
     settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_SECURE = "sessionid", False
+    client = Client()
+    sign_in_staff(client, user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    context = browser.new_context(locale="ja-JP")
+    context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+    )
+    tab = context.new_page()
+    refused: list[str] = []
+    tab.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return tab, refused
+
+
+def test_the_progress_bar_follows_the_run_without_a_reload(browser, live_server, settings) -> None:
+    from tests.factories import StaffUserFactory
+
     make_population()
     planner = StaffUserFactory(username="planner")
     approver = StaffUserFactory(username="approver")
@@ -66,26 +86,7 @@ def test_the_progress_bar_follows_the_run_without_a_reload(browser, live_server,
     run = plan_run(period=PERIOD, as_of=AS_OF, by=planner).run
     approve_run(run=run, by=approver)
     IssuanceRun.objects.filter(pk=run.pk).update(status=IssuanceRun.Status.RUNNING)
-    client = Client()
-    sign_in_staff(client, approver)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-
-    context = browser.new_context(locale="ja-JP")
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": cookie.value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    tab = context.new_page()
-    refused: list[str] = []
-    tab.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    tab, refused = signed_in_tab(browser, live_server, settings, approver)
     tab.goto(f"{live_server.url}/batch/{run.pk}/")
     assert tab.locator("#run-progress").get_attribute("value") == "0"
     assert tab.locator("#run-refresh").is_hidden()  # the script replaces the manual link
@@ -101,7 +102,7 @@ def test_the_progress_bar_follows_the_run_without_a_reload(browser, live_server,
     tab.wait_for_selector(f"form[action='/batch/{run.pk}/handover/']", timeout=15000)
     assert tab.evaluate("window.notReloaded") is None  # reloaded once, to show the next step
     assert refused == []
-    context.close()
+    tab.context.close()
 
 
 def test_the_planning_page_follows_a_background_planning_and_opens_the_run(
@@ -112,9 +113,7 @@ def test_the_planning_page_follows_a_background_planning_and_opens_the_run(
     import json
 
     from tests.factories import StaffUserFactory
-    from tests.factories.staff import sign_in_staff
 
-    settings.SESSION_COOKIE_NAME, settings.SESSION_COOKIE_SECURE = "sessionid", False
     make_population()
     planner = StaffUserFactory(username="planner")
     planner.user_permissions.add(*Permission.objects.filter(codename="view_issuancerun"))
@@ -125,19 +124,7 @@ def test_the_planning_page_follows_a_background_planning_and_opens_the_run(
         state.write_text(json.dumps({"by": "planner", "at": time.time(), **values}))
 
     planning(status="running", done=0, total=0)
-    client = Client()
-    sign_in_staff(client, planner)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    context = browser.new_context(locale="ja-JP")
-    context.add_cookies(
-        [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
-    )
-    tab = context.new_page()
-    refused: list[str] = []
-    tab.on(
-        "console",
-        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
-    )
+    tab, refused = signed_in_tab(browser, live_server, settings, planner)
     tab.goto(f"{live_server.url}/batch/planning/{PERIOD:%Y-%m}/monthly/")
     assert tab.locator("#run-refresh").is_hidden()
     tab.evaluate("window.notReloaded = true")
@@ -151,4 +138,4 @@ def test_the_planning_page_follows_a_background_planning_and_opens_the_run(
     planning(status="done", done=run.assessed, total=run.assessed, run=run.pk, created=True)
     tab.wait_for_url(f"{live_server.url}/batch/{run.pk}/", timeout=15000)
     assert refused == []
-    context.close()
+    tab.context.close()

@@ -13,7 +13,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 from django.utils import timezone, translation
 
-from notices.stats.tables import counted_tables, forget
+from notices.stats import store
+from notices.stats.tables import counted_tables
 
 
 def next_run(now: datetime, at: clock) -> datetime:
@@ -60,7 +61,7 @@ class Command(BaseCommand):
 
     def count(self, as_of: date) -> None:
         started = time.monotonic()
-        forget(as_of)
+        store.forget(as_of)
         with translation.override("en"):
             tables, _counted_at = counted_tables(as_of)
         self.stdout.write(
